@@ -1,0 +1,68 @@
+import json
+
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from PIL import Image
+
+from probgen.plot import image_grid, plot_curves, save_curves, save_image_grid, show_images
+from probgen.runs import RunDir
+
+
+def test_run_dir_layout_and_metrics(tmp_path):
+    run = RunDir(tmp_path / "r", {"lr": 1e-3, "name": "x"})
+    assert json.loads((tmp_path / "r" / "config.json").read_text()) == {"lr": 1e-3, "name": "x"}
+    run.log(step=1, loss=0.5)
+    run.log(step=2, loss=0.25, acc=0.9)  # a new column widens the header
+    rows = run.read_metrics()
+    assert [r["step"] for r in rows] == ["1", "2"]
+    assert rows[0]["acc"] == "" and rows[1]["acc"] == "0.9"
+    assert run.figures.is_dir() and run.checkpoints.is_dir()
+
+
+def test_run_dir_resume_keeps_metrics_and_truncates(tmp_path):
+    run = RunDir(tmp_path, {})
+    for s in range(1, 5):
+        run.log(step=s, loss=1.0 / s)
+    run2 = RunDir(tmp_path, {}, resume=True)
+    run2.truncate_metrics("step", 2)
+    assert [r["step"] for r in run2.read_metrics()] == ["1", "2"]
+    assert RunDir(tmp_path, {}).read_metrics() == []  # a fresh run starts the file again
+
+
+def test_run_dir_checkpoints(tmp_path):
+    run = RunDir(tmp_path)
+    run.save("latest", {"step": 3})
+    assert run.has("latest") and run.load("latest")["step"] == 3
+
+
+def test_non_writing_rank_writes_nothing(tmp_path):
+    run = RunDir(tmp_path / "r", {"a": 1}, write=False)
+    run.log(step=1)
+    assert run.save("latest", {}) is None and not (tmp_path / "r").exists()
+
+
+def test_image_grid_and_png(tmp_path):
+    x = torch.rand(6, 1, 8, 8)
+    grid = image_grid(x, nrow=3)
+    assert grid.shape == (3, 2 * 8 + 3 * 2, 3 * 8 + 4 * 2)
+    path = save_image_grid(x, tmp_path / "g.png", nrow=3)
+    with Image.open(path) as im:
+        assert im.size == (3 * 8 + 4 * 2, 2 * 8 + 3 * 2)
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\).*\(8, 8\)"):
+        image_grid(torch.rand(8, 8))
+
+
+def test_curves_from_dict_and_rows(tmp_path):
+    ax = plot_curves({"loss": [3, 2, 1]})
+    assert len(ax.lines) == 1
+    plt.close("all")
+    rows = [{"step": "1", "loss": "2", "acc": ""}, {"step": "2", "loss": "1", "acc": "0.5"}]
+    ax = plot_curves(rows, x="step")
+    assert [l.get_label() for l in ax.lines] == ["loss", "acc"]
+    assert list(ax.lines[1].get_xdata()) == [2.0]
+    plt.close("all")
+    assert save_curves({"a": [1, 2]}, tmp_path / "c.png").stat().st_size > 0
+    ax = show_images(torch.rand(4, 3, 4, 4), title="t")
+    assert ax.get_title() == "t"
+    plt.close("all")
