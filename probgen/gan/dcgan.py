@@ -1,0 +1,143 @@
+"""DCGAN generator and discriminator (Radford, Metz and Chintala, arXiv 1511.06434).
+
+The generator projects z to a small (8 ngf, s0, s0) map, then grows it with **four fractionally-strided
+(transposed) convolutions**, each doubling the side (or doubling minus one, so that 28 = 2 -> 4 -> 7 -> 14
+-> 28 works as well as 32 = 2 -> 4 -> 8 -> 16 -> 32 and 64 = 4 -> 8 -> 16 -> 32 -> 64), with BatchNorm and
+ReLU between them and tanh at the end. The discriminator mirrors it with strided convolutions and
+LeakyReLU(0.2), BatchNorm on every layer after the first, and one logit per image.
+
+Class-conditional variants (``num_classes > 0``) concatenate a learned label embedding to z in the generator
+and append a learned per-class (1, H, W) map to the discriminator's input as an extra channel.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from probgen.gan._blocks import (
+    LabelChannel,
+    check_images,
+    check_labels,
+    check_norm,
+    check_positive_int,
+    init_dcgan_,
+    spectral_norm_convs_,
+)
+from probgen.gan.registry import register_model
+
+
+def stage_sizes(image_size: int) -> list[int]:
+    """Sides of the five DCGAN feature maps, smallest first: 28 -> [2, 4, 7, 14, 28]."""
+    check_positive_int("image_size", image_size)
+    if image_size % 4 or image_size < 16:
+        raise ValueError(
+            f"DCGAN cannot produce `image_size`={image_size}: it needs a multiple of 4 that is at least 16 "
+            "(e.g. 28, 32 or 64)"
+        )
+    sizes = [image_size]
+    for _ in range(4):
+        sizes.append(-(-sizes[-1] // 2))  # ceil: 7 -> 4, so that the transposed conv can go 4 -> 7
+    return sizes[::-1]
+
+
+def _up(c_in: int, c_out: int, s_in: int, s_out: int) -> nn.ConvTranspose2d:
+    """A stride-2 transposed conv from side s_in to s_out (= 2 s_in, or 2 s_in - 1 with a 3x3 kernel)."""
+    return nn.ConvTranspose2d(c_in, c_out, kernel_size=s_out - 2 * s_in + 4, stride=2, padding=1, bias=False)
+
+
+def _down(c_in: int, c_out: int, s_in: int) -> nn.Conv2d:
+    """A stride-2 conv from side s_in to ceil(s_in / 2) (4x4 kernel for even sides, 3x3 for odd)."""
+    return nn.Conv2d(c_in, c_out, kernel_size=4 if s_in % 2 == 0 else 3, stride=2, padding=1, bias=False)
+
+
+@register_model("dcgan", role="generator")
+class DCGANGenerator(nn.Module):
+    """DCGAN generator: z (B, latent_dim) [, y (B,)] -> images (B, channels, size, size) in [-1, 1].
+
+    Args:
+        latent_dim: size of z.
+        channels: output channels (1 grey, 3 colour).
+        image_size: output side; a multiple of 4, at least 16 (28, 32, 64, ...).
+        ngf: width; the feature maps have 8 ngf, 4 ngf, 2 ngf, ngf channels.
+        num_classes: 0 for an unconditional generator, else the number of classes.
+        embed_dim: size of the label embedding concatenated to z (conditional only).
+    """
+
+    def __init__(self, *, latent_dim: int = 100, channels: int = 1, image_size: int = 28, ngf: int = 64,
+                 num_classes: int = 0, embed_dim: int = 16) -> None:
+        super().__init__()
+        for name, v in (("latent_dim", latent_dim), ("channels", channels), ("ngf", ngf),
+                        ("embed_dim", embed_dim)):
+            check_positive_int(name, v)
+        check_positive_int("num_classes", num_classes, minimum=0)
+        self.latent_dim, self.channels, self.image_size = latent_dim, channels, image_size
+        self.num_classes = num_classes
+        s = stage_sizes(image_size)  # e.g. [2, 4, 7, 14, 28]
+        widths = [8 * ngf, 4 * ngf, 2 * ngf, ngf]
+        self.label = nn.Embedding(num_classes, embed_dim) if num_classes else None
+        self.project = nn.Linear(latent_dim + (embed_dim if num_classes else 0), widths[0] * s[0] ** 2,
+                                 bias=False)
+        self.project_norm = nn.Sequential(nn.BatchNorm2d(widths[0]), nn.ReLU(True))
+        layers = []
+        for i in range(3):
+            layers += [_up(widths[i], widths[i + 1], s[i], s[i + 1]), nn.BatchNorm2d(widths[i + 1]),
+                       nn.ReLU(True)]
+        layers += [_up(widths[3], channels, s[3], s[4]), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        self._start = (widths[0], s[0])
+        init_dcgan_(self)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"the generator takes z of shape (B, {self.latent_dim}), got {tuple(z.shape)}")
+        check_labels(y, z.shape[0], self.num_classes)
+        if self.label is not None:
+            z = torch.cat([z, self.label(y).to(z.dtype)], dim=1)  # (B, latent_dim + embed_dim)
+        c, s = self._start
+        h = self.project_norm(self.project(z).view(-1, c, s, s))  # (B, 8 ngf, s0, s0)
+        return self.net(h)  # (B, channels, image_size, image_size)
+
+
+@register_model("dcgan", role="discriminator")
+class DCGANDiscriminator(nn.Module):
+    """DCGAN discriminator: images (B, C, H, W) in [-1, 1] [, y (B,)] -> logits (B,) of p(real | x).
+
+    Args:
+        channels, image_size: the input images' shape (image_size: a multiple of 4, at least 16).
+        ndf: width; the feature maps have ndf, 2 ndf, 4 ndf, 8 ndf channels.
+        num_classes: 0 for unconditional, else a per-class map is appended as an extra input channel.
+        norm: ``"batch"`` (DCGAN: BatchNorm after every layer but the first; batch statistics always, so
+            the discriminator keeps no running buffers), ``"spectral"`` (spectral norm on every conv, no
+            BatchNorm; suits R1 and WGAN-GP) or ``"none"``.
+    """
+
+    def __init__(self, *, channels: int = 1, image_size: int = 28, ndf: int = 64, num_classes: int = 0,
+                 norm: str = "batch") -> None:
+        super().__init__()
+        check_positive_int("channels", channels)
+        check_positive_int("ndf", ndf)
+        check_positive_int("num_classes", num_classes, minimum=0)
+        self.channels, self.image_size, self.num_classes = channels, image_size, num_classes
+        self.norm = check_norm(norm)
+        s = stage_sizes(image_size)[::-1]  # e.g. [28, 14, 7, 4, 2]
+        widths = [channels + (1 if num_classes else 0), ndf, 2 * ndf, 4 * ndf, 8 * ndf]
+        self.label = LabelChannel(num_classes, image_size) if num_classes else None
+        layers = []
+        for i in range(4):
+            layers.append(_down(widths[i], widths[i + 1], s[i]))
+            if i > 0 and norm == "batch":
+                layers.append(nn.BatchNorm2d(widths[i + 1], track_running_stats=False))
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
+        layers.append(nn.Conv2d(widths[4], 1, kernel_size=s[4], bias=False))  # -> (B, 1, 1, 1)
+        self.net = nn.Sequential(*layers)
+        init_dcgan_(self)
+        if norm == "spectral":
+            spectral_norm_convs_(self.net)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        check_images(x, self.channels, self.image_size, "the DCGAN discriminator")
+        check_labels(y, x.shape[0], self.num_classes)
+        if self.label is not None:
+            x = self.label(x, y)  # (B, C + 1, H, W)
+        return self.net(x).flatten()  # (B,)

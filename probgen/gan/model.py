@@ -1,0 +1,170 @@
+"""The GAN as a Pyro implicit model.
+
+A GAN defines p(x) only implicitly: z ~ N(0, I), x = G(z) deterministically, so it has no tractable
+density but can be sampled. As a Pyro program::
+
+    def model(n, y=None):
+        with pyro.plate("data", n):
+            z = pyro.sample("z", Normal(0, 1).expand([n, latent_dim]).to_event(1))
+            y = pyro.sample("y", Categorical(uniform))   # conditional models, when y is not given
+            return pyro.deterministic("x", (G(z, y) + 1) / 2, event_dim=3)
+
+so ``Predictive``, ``poutine.trace`` and ``poutine.condition`` (fix z) work on it as on the VAE's model.
+"""
+
+from __future__ import annotations
+
+import copy
+from contextlib import contextmanager
+
+import pyro
+import pyro.distributions as dist
+import torch
+from torch import nn
+
+from probgen.gan._blocks import check_labels
+from probgen.gan.registry import get_model
+
+
+@contextmanager
+def _eval_mode(module: nn.Module):
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
+
+
+def _check_n(n) -> int:
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"`n` (number of images) must be a positive int, got {n!r}")
+    return n
+
+
+class GAN(nn.Module):
+    """A generator G, a discriminator D and optionally an EMA copy of G.
+
+    Build one with :meth:`GAN.build` (from registry names) or from modules. ``spec`` records how it was
+    built so that :meth:`from_state` can rebuild it from a checkpoint.
+
+    Attributes:
+        generator: z (B, latent_dim) [, y (B,)] -> images (B, C, H, W) in [-1, 1].
+        discriminator: images (B, C, H, W) in [-1, 1] [, y (B,)] -> logits (B,) or (B, 1, h, w).
+        generator_ema: an exponential moving average of ``generator`` (or None); used for sampling.
+    """
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, *, ema: bool = False,
+                 spec: dict | None = None) -> None:
+        super().__init__()
+        for name in ("latent_dim", "channels", "image_size", "num_classes"):
+            if not hasattr(generator, name):
+                raise TypeError(f"the generator must define `{name}` (probgen's architectures do)")
+        if (discriminator.channels, discriminator.image_size) != (generator.channels, generator.image_size):
+            raise ValueError(
+                f"the discriminator takes ({discriminator.channels}, {discriminator.image_size}, "
+                f"{discriminator.image_size}) images but the generator makes ({generator.channels}, "
+                f"{generator.image_size}, {generator.image_size}); build both for the same shape"
+            )
+        if discriminator.num_classes != generator.num_classes:
+            raise ValueError(f"the generator has num_classes={generator.num_classes} but the discriminator "
+                             f"{discriminator.num_classes}; build both with the same label count")
+        self.generator, self.discriminator = generator, discriminator
+        self.generator_ema = copy.deepcopy(generator).requires_grad_(False).eval() if ema else None
+        self.spec = spec
+
+    @classmethod
+    def build(cls, arch: str = "dcgan", disc: str = "dcgan", *, channels: int = 1, image_size: int = 28,
+              latent_dim: int = 100, num_classes: int = 0, g_cfg: dict | None = None,
+              d_cfg: dict | None = None, ema: bool = False) -> GAN:
+        """Build from registry names; ``g_cfg``/``d_cfg`` pass further keywords (e.g. ``ngf``)."""
+        shared = {"channels": channels, "image_size": image_size, "num_classes": num_classes}
+        g_cfg, d_cfg = dict(g_cfg or {}), dict(d_cfg or {})
+        for role, extra in (("generator", g_cfg), ("discriminator", d_cfg)):
+            clash = {k: v for k, v in extra.items() if k in shared or k == "latent_dim"}
+            if clash:
+                raise ValueError(f"{role} options {clash} are set from the data and model; pass them as "
+                                 "`channels`, `image_size`, `num_classes` or `latent_dim` instead")
+        generator = get_model(arch, "generator", latent_dim=latent_dim, **shared, **g_cfg)
+        discriminator = get_model(disc, "discriminator", **shared, **d_cfg)
+        spec = {"arch": arch, "disc": disc, "latent_dim": latent_dim, "g_cfg": g_cfg, "d_cfg": d_cfg,
+                "ema": ema, **shared}
+        return cls(generator, discriminator, ema=ema, spec=spec)
+
+    @classmethod
+    def from_state(cls, state: dict) -> GAN:
+        """Rebuild from a checkpoint dict (as saved by the trainer) and load its weights."""
+        if "spec" not in state or state["spec"] is None:
+            raise ValueError("this checkpoint does not say how its GAN was built (no 'spec'); it was not "
+                             "written by probgen.gan's trainer")
+        spec = dict(state["spec"])
+        gan = cls.build(spec.pop("arch"), spec.pop("disc"), **spec)
+        gan.load_state_dict(state["gan"])
+        return gan
+
+    # ------------------------------------------------------------------------------------------ properties
+
+    @property
+    def latent_dim(self) -> int:
+        return self.generator.latent_dim
+
+    @property
+    def num_classes(self) -> int:
+        return self.generator.num_classes
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of the generated images."""
+        g = self.generator
+        return (g.channels, g.image_size, g.image_size)
+
+    @property
+    def sampler(self) -> nn.Module:
+        """The network used to draw samples: the EMA generator when there is one."""
+        return self.generator_ema if self.generator_ema is not None else self.generator
+
+    # ---------------------------------------------------------------------------------------- Pyro model
+
+    def model(self, n: int, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Pyro program: z ~ N(0, I) (site "z", (n, latent_dim)), [y ~ uniform (site "y")], and
+        x = (G(z, y) + 1) / 2 (deterministic site "x", (n, C, H, W) in [0, 1]); returns x."""
+        _check_n(n)
+        check_labels(y, n, self.num_classes)
+        device = next(self.generator.parameters()).device
+        with pyro.plate("data", n):
+            loc = torch.zeros(n, self.latent_dim, device=device)
+            z = pyro.sample("z", dist.Normal(loc, torch.ones_like(loc)).to_event(1))  # (n, latent_dim)
+            if self.num_classes and y is None:
+                probs = torch.full((self.num_classes,), 1.0 / self.num_classes, device=device)
+                y = pyro.sample("y", dist.Categorical(probs))  # (n,)
+            with _eval_mode(self.sampler) as g:
+                x = (g(z, y) + 1) / 2  # (n, C, H, W)
+            return pyro.deterministic("x", x, event_dim=3)
+
+    @torch.no_grad()
+    def sample(self, n: int, y: torch.Tensor | None = None, *, z: torch.Tensor | None = None,
+               batch_size: int = 500) -> torch.Tensor:
+        """Draw n images (n, C, H, W) in [0, 1], with labels ``y`` (n,) for a conditional GAN (uniform
+        labels when None) and latent codes ``z`` (n, latent_dim) when given. Runs in batches."""
+        _check_n(n)
+        g = self.sampler
+        device = next(g.parameters()).device
+        if self.num_classes and y is None:
+            y = torch.randint(self.num_classes, (n,), device=device)
+        check_labels(y, n, self.num_classes)
+        if z is not None and tuple(z.shape) != (n, self.latent_dim):
+            raise ValueError(f"`z` must have shape ({n}, {self.latent_dim}), got {tuple(z.shape)}")
+        z = torch.randn(n, self.latent_dim, device=device) if z is None else z.to(device)
+        y = y.to(device) if y is not None else None
+        out = []
+        with _eval_mode(g):
+            for i in range(0, n, batch_size):
+                yb = y[i : i + batch_size] if y is not None else None
+                out.append((g(z[i : i + batch_size], yb).float() + 1) / 2)  # (b, C, H, W)
+        return torch.cat(out).clamp_(0, 1)
+
+    def extra_repr(self) -> str:
+        s = self.spec or {}
+        return (f"arch={s.get('arch', '?')!r}, disc={s.get('disc', '?')!r}, latent_dim={self.latent_dim}, "
+                f"image_shape={self.image_shape}, num_classes={self.num_classes}, "
+                f"ema={self.generator_ema is not None}")
