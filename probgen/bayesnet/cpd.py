@@ -1,0 +1,191 @@
+"""Conditional probability tables: P(X | parents) for a discrete X with discrete parents.
+
+A :class:`TabularCPD` holds the states of X, the names of its parents and a float64 table whose last axis
+is X. Rows (the last axis) must sum to one; the table's other axes are the parents, in the order of
+``parents``. The parents' cardinalities come from the network, so a CPD may be declared before they are
+known, with one row per parent configuration; :class:`~probgen.bayesnet.BayesNet` reshapes it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+#: Rows of a CPT must sum to one within this absolute tolerance (``normalize=True`` rescales them instead).
+ROW_SUM_TOL = 1e-6
+
+
+def check_states(states, where: str = "TabularCPD") -> list:
+    """Validate a list of state names (unique str or int values, at least one)."""
+    if isinstance(states, str | bytes) or not isinstance(states, Sequence | np.ndarray):
+        raise TypeError(f"{where}: `states` must be a list of state names, got {states!r}")
+    out = []
+    for s in states:
+        if isinstance(s, np.integer):
+            s = int(s)
+        if isinstance(s, bool) or not isinstance(s, str | int):
+            raise TypeError(f"{where}: state names must be str or int, got {s!r} ({type(s).__name__})")
+        out.append(s)
+    if not out:
+        raise ValueError(f"{where}: `states` is empty; a variable needs at least one state")
+    seen = set()
+    dups = [s for s in out if s in seen or seen.add(s)]
+    if dups:
+        raise ValueError(f"{where}: duplicate state names {sorted(set(map(repr, dups)))} in states {out!r}; "
+                         "state names must be unique")
+    return out
+
+
+def _check_parents(parents, where: str) -> list[str]:
+    if parents is None:
+        return []
+    if isinstance(parents, str):
+        parents = [parents]
+    parents = list(parents)
+    for p in parents:
+        if not isinstance(p, str):
+            raise TypeError(f"{where}: parent names must be str, got {p!r} ({type(p).__name__})")
+    dups = sorted({p for p in parents if parents.count(p) > 1})
+    if dups:
+        raise ValueError(f"{where}: parent(s) {dups} listed more than once in parents {parents}")
+    return parents
+
+
+def _as_float64(probs, where: str) -> torch.Tensor:
+    try:
+        t = torch.as_tensor(np.asarray(probs, dtype=np.float64)) if not isinstance(probs, torch.Tensor) \
+            else probs.detach().to("cpu", torch.float64)
+    except (ValueError, TypeError) as e:
+        raise TypeError(f"{where}: `probs` must be a nested list, ndarray or tensor of numbers "
+                        f"({e})") from None
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{where}: `probs` contains NaN or infinite values")
+    return t.clone() if isinstance(probs, torch.Tensor) else t
+
+
+def check_rows(probs: torch.Tensor, normalize: bool, where: str) -> torch.Tensor:
+    """Check that ``probs`` (..., card) is a table of distributions (or rescale its rows when normalize)."""
+    if (probs < 0).any():
+        idx = tuple(int(i) for i in (probs < 0).nonzero()[0])
+        raise ValueError(f"{where}: probabilities must be non-negative, got {probs[idx].item():g} "
+                         f"at index {idx}")
+    sums = probs.sum(-1)  # (*parent_cards,)
+    if normalize:
+        if (sums <= 0).any():
+            idx = tuple(int(i) for i in (sums <= 0).nonzero()[0])
+            raise ValueError(f"{where}: row {idx} is all zeros and cannot be normalised")
+        return probs / sums.unsqueeze(-1)
+    bad = (sums - 1).abs() > ROW_SUM_TOL
+    if bad.any():
+        idx = tuple(int(i) for i in bad.nonzero()[0])
+        raise ValueError(f"{where}: row {idx} of probs sums to {sums[idx].item():.9g}, not 1 (tolerance "
+                         f"{ROW_SUM_TOL:g}); fix the table or pass normalize=True to rescale each row")
+    return probs
+
+
+class TabularCPD:
+    """The conditional distribution P(X | parents) of a discrete node, as a table.
+
+    Args:
+        states: the names of X's states (unique str or int); ``card = len(states)``.
+        probs: the table. A root takes shape ``(card,)``. A node with parents takes either
+            ``(prod(parent_cards), card)``, one row per parent configuration in C order (the first parent
+            varies slowest), or ``(*parent_cards, card)``. Nested lists, ndarrays and tensors are accepted.
+        parents: the parents' names, in the order of the table's axes.
+        normalize: rescale each row to sum to one instead of requiring it (within ``ROW_SUM_TOL``).
+        parent_cards: the parents' cardinalities, if known now (else the network supplies them).
+
+    Attributes:
+        states (list): state names. parents (list[str]). card (int).
+        probs (torch.Tensor): float64, shape ``(*parent_cards, card)`` once the parents' cardinalities are
+            known, else ``(prod(parent_cards), card)`` as given. Each row sums to one.
+    """
+
+    def __init__(self, states, probs, parents=None, *, normalize: bool = False, parent_cards=None) -> None:
+        where = f"TabularCPD(states={_short_states(states)})"
+        self.states = check_states(states, where)
+        self.parents = _check_parents(parents, where)
+        self.card = len(self.states)
+        probs = _as_float64(probs, where)
+        if probs.ndim == 0 or probs.shape[-1] != self.card:
+            raise ValueError(f"{where}: `probs` has shape {tuple(probs.shape)}, but its last axis must "
+                             f"have one entry per state ({self.card}); rows are parent configurations, "
+                             "columns states")
+        if not self.parents and probs.ndim != 1:
+            raise ValueError(f"{where}: a CPD without parents needs probs of shape ({self.card},), "
+                             f"got {tuple(probs.shape)}")
+        if self.parents and probs.ndim not in (2, len(self.parents) + 1):
+            raise ValueError(f"{where}: probs of shape {tuple(probs.shape)} fits neither "
+                             f"(prod(parent_cards), {self.card}) nor (*parent_cards, {self.card}) "
+                             f"for parents {self.parents}")
+        self.probs = check_rows(probs, normalize, where)
+        self._index = {s: i for i, s in enumerate(self.states)}
+        if parent_cards is not None:
+            self.probs = self._reshaped(parent_cards, where).probs
+
+    @property
+    def parent_cards(self) -> tuple[int, ...] | None:
+        """The parents' cardinalities, or None while the table is still flat and they are ambiguous."""
+        if self.probs.ndim == len(self.parents) + 1:
+            return tuple(self.probs.shape[:-1])
+        return None
+
+    def index(self, state) -> int:
+        """Position of ``state`` (a name) in ``states``; KeyError if it is not one of them."""
+        return self._index[state]
+
+    def with_parent_cards(self, parent_cards: Sequence[int], node: str | None = None) -> TabularCPD:
+        """This CPD with its table reshaped to ``(*parent_cards, card)`` (a wrong size is a ValueError)."""
+        return self._reshaped(parent_cards, f"CPT of {node!r}" if node else "TabularCPD")
+
+    def _reshaped(self, parent_cards, where: str) -> TabularCPD:
+        parent_cards = tuple(int(c) for c in parent_cards)
+        if len(parent_cards) != len(self.parents):
+            raise ValueError(f"{where}: {len(parent_cards)} parent cardinalities given for parents "
+                             f"{self.parents}")
+        want = (*parent_cards, self.card)
+        shape = tuple(self.probs.shape)
+        if shape == want:
+            return self
+        if self.probs.ndim == 2 and shape[0] == math.prod(parent_cards):
+            return _replace_probs(self, self.probs.reshape(want))
+        hint = ""
+        if self.probs.ndim == 2 and shape == (self.card, math.prod(parent_cards)):
+            hint = " (it looks transposed: probgen puts parent configurations on rows and states on columns)"
+        raise ValueError(f"{where} has shape {shape} but parents {self.parents} with cardinalities "
+                         f"{list(parent_cards)} need {want} or ({math.prod(parent_cards)}, {self.card})"
+                         f"{hint}")
+
+    def point_mass(self, state) -> TabularCPD:
+        """A root CPD over the same states that puts all mass on ``state`` (a name)."""
+        probs = torch.zeros(self.card, dtype=torch.float64)
+        probs[self.index(state)] = 1.0
+        return TabularCPD(self.states, probs)
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, TabularCPD) and self.states == other.states
+                and self.parents == other.parents and self.probs.shape == other.probs.shape
+                and torch.equal(self.probs, other.probs))
+
+    __hash__ = None  # mutable tensor inside: not hashable
+
+    def __repr__(self) -> str:
+        given = f" | {', '.join(self.parents)}" if self.parents else ""
+        return f"TabularCPD(P(X{given}), states={self.states}, probs shape {tuple(self.probs.shape)})"
+
+
+def _short_states(states) -> str:
+    if not isinstance(states, Sequence) or isinstance(states, str):
+        return repr(states)
+    return repr(list(states)) if len(states) <= 6 else repr(list(states[:6]))[:-1] + ", ...]"
+
+
+def _replace_probs(cpd: TabularCPD, probs: torch.Tensor) -> TabularCPD:
+    """A copy of ``cpd`` with an already-validated table (skips the row checks)."""
+    new = object.__new__(TabularCPD)
+    new.__dict__.update(cpd.__dict__)
+    new.probs = probs
+    return new
