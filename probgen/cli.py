@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="probgen", description="Probabilistic generative models on Pyro.")
     parser.add_argument("--version", action="version", version=f"probgen {__version__}")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks for errors")
     top = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     data = top.add_parser("data", help="data sets")
