@@ -30,7 +30,7 @@ bench: $(STAMP)
 	$(PY) bench/run_all.py
 
 docs: $(STAMP)
-	$(VENV)/bin/mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check probgen tests bench examples
