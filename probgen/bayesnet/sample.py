@@ -3,10 +3,12 @@
 Both index each node's table by a flat parent configuration, ``sum_i value(parent_i) * stride_i``
 (first parent slowest, as in the table's C order), computed for all rows at once.
 
-Sampling inverts the cumulative distribution of every row of a node's table in one
-``torch.searchsorted`` call: the cumulative sums of row ``r`` are shifted by ``r`` and concatenated, so
-row ``r`` occupies ``[r, r + 1]`` of one sorted array and a draw ``r + u`` (``u ~ U[0, 1)``) lands in
-that row's segment (the classic alias-free inverse-CDF method with the row index as integer part).
+Sampling inverts each row's cumulative distribution with a bucketed lookup table (the "guide table" of
+Chen and Asau, 1974): the unit interval is cut into B equal buckets, and a uniform bucket index, offset by
+the row, selects the state directly unless a CDF boundary falls inside that bucket; only those draws
+(a fraction of at most (card - 1) / B) are refined against the exact CDF. The result is exact inverse-CDF
+sampling at the cost of one integer draw and one gather per node and row (``torch.searchsorted`` over
+all rows measured ten times slower here).
 """
 
 from __future__ import annotations
@@ -75,50 +77,61 @@ def _flat_tables(bn) -> list:
     return bn._cache["flat"]
 
 
-def _cdf_table(probs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Shifted cumulative sums of a (R, C) table, flattened to (R * C,), and each row's last positive state.
+def _lookup_table(probs: torch.Tensor, buckets: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inverse-CDF lookup of a (R, C) table: a (R * B,) int64 table of states and the (R, C) CDF.
 
-    Entry (r, k) holds ``r + sum_{j <= k} p[r, j]``; where no mass follows state k it is exactly ``r + 1``,
-    so a draw in ``[r, r + 1)`` never selects a zero-probability state at the end of a row.
+    Bucket b of row r covers u in [b / B, (b + 1) / B). Where one state covers the whole bucket, the entry
+    is that state; where a CDF boundary falls inside the bucket, it is -1 and the draw is refined with the
+    exact CDF. Entry (r, k) of the CDF is ``sum_{j <= k} p[r, j]``, or exactly 1 where no mass follows
+    state k, so a draw u < 1 never selects a zero-probability state.
     """
     R, C = probs.shape
-    cdf = probs.cumsum(-1)  # (R, C)
-    tail = probs.flip(-1).cumsum(-1).flip(-1)  # mass from state k to the end
-    done = torch.cat([tail[:, 1:], torch.zeros(R, 1, dtype=probs.dtype)], -1) <= 0  # (R, C)
-    cdf = torch.where(done, torch.ones_like(cdf), cdf / cdf[:, -1:])
-    offsets = torch.arange(R, dtype=torch.float64).unsqueeze(-1)
-    last = (C - 1 - (probs > 0).flip(-1).int().argmax(-1)).to(torch.int64)  # (R,)
-    return (cdf + offsets).reshape(-1), last
+    cdf = probs.cumsum(-1) / probs.sum(-1, keepdim=True)  # (R, C)
+    tail = torch.cat([probs.flip(-1).cumsum(-1).flip(-1)[:, 1:], torch.zeros(R, 1, dtype=probs.dtype)], -1)
+    cdf = torch.where(tail <= 0, torch.ones_like(cdf), cdf)
+    edges = torch.arange(buckets + 1, dtype=torch.float64) / buckets  # (B + 1,)
+    lo = (edges[:-1, None] >= cdf[:, None, :]).sum(-1)  # (R, B): state at the bucket's left edge
+    hi = (edges[1:, None] > cdf[:, None, :]).sum(-1)  # (R, B): state just below the right edge
+    table = torch.where(lo == hi, lo, torch.full_like(lo, -1))
+    return table.reshape(-1), cdf
 
 
 def _sampling_tables(bn) -> list:
-    if "cdf" not in bn._cache:
-        bn._cache["cdf"] = [(n, ps, st, c, *_cdf_table(t)) for n, ps, st, c, t in _flat_tables(bn)]
-    return bn._cache["cdf"]
+    """Per node: (node, parents, strides * B, B, lookup table, CDF); cached on the network."""
+    if "lookup" not in bn._cache:
+        tables = []
+        for n, ps, st, c, t in _flat_tables(bn):
+            buckets = 1 if c == 1 else int(min(_BUCKETS, max(1, 2 ** int(np.log2(_LOOKUP_SIZE / len(t))))))
+            tables.append((n, ps, [s * buckets for s in st], buckets, *_lookup_table(t, buckets)))
+        bn._cache["lookup"] = tables
+    return bn._cache["lookup"]
 
 
-def _flat_index(values: dict, parents: list, strides: list, n: int) -> torch.Tensor:
-    flat = torch.zeros(n, dtype=torch.int64)
-    for p, s in zip(parents, strides):
-        flat += values[p] * s if s != 1 else values[p]
-    return flat  # (n,)
+_BUCKETS = 256  # buckets per row of a lookup table (fewer for tables with many rows)
+_LOOKUP_SIZE = 2**20  # at most about this many entries per node's lookup table
 
 
 def forward_sample(bn, num_samples: int, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
-    """Ancestral samples: dict node -> int64 tensor (num_samples,) of state indices."""
+    """Ancestral samples: dict node -> int64 tensor (num_samples,) of state indices.
+
+    Each node costs one random integer per row (a bucket of the unit interval), one fused multiply-add per
+    parent and one table lookup; the few draws whose bucket straddles a CDF boundary are refined exactly.
+    """
     if isinstance(num_samples, bool) or not isinstance(num_samples, int | np.integer) or num_samples < 0:
         raise ValueError(f"`num_samples` must be a non-negative int, got {num_samples!r}")
     n = int(num_samples)
     out: dict[str, torch.Tensor] = {}
-    for node, parents, strides, card, cdf, last in _sampling_tables(bn):
-        flat = _flat_index(out, parents, strides, n)  # (n,)
-        key = torch.rand(n, dtype=torch.float64, generator=generator)
-        key += flat
-        local = torch.searchsorted(cdf, key, right=True) - flat * card  # (n,)
-        over = local >= card  # only when r + u rounded up to r + 1 (u within an ulp of 1)
-        if over.any():
-            local[over] = last[flat[over]]
-        out[node] = local
+    for node, parents, strides, buckets, table, cdf in _sampling_tables(bn):
+        idx = torch.randint(0, buckets, (n,), generator=generator)  # (n,) bucket of each draw
+        for p, s in zip(parents, strides):
+            idx.add_(out[p], alpha=s)  # (n,) row * B + bucket
+        state = torch.take(table, idx)  # (n,), -1 where the bucket straddles a CDF boundary
+        if n and state.min() < 0:
+            amb = (state < 0).nonzero().squeeze(1)  # (m,)
+            i = idx[amb]
+            u = ((i % buckets) + torch.rand(len(i), dtype=torch.float64, generator=generator)) / buckets
+            state[amb] = (u.unsqueeze(-1) >= cdf[i // buckets]).sum(-1)  # (m,)
+        out[node] = state
     return out
 
 
