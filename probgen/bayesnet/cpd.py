@@ -111,9 +111,12 @@ class TabularCPD:
         self.card = len(self.states)
         probs = _as_float64(probs, where)
         if probs.ndim == 0 or probs.shape[-1] != self.card:
+            hint = ""
+            if probs.ndim == 2 and probs.shape[0] == self.card:
+                hint = " (it looks transposed: pgmpy puts states on rows; probgen puts them on columns)"
             raise ValueError(f"{where}: `probs` has shape {tuple(probs.shape)}, but its last axis must "
                              f"have one entry per state ({self.card}); rows are parent configurations, "
-                             "columns states")
+                             f"columns states{hint}")
         if not self.parents and probs.ndim != 1:
             raise ValueError(f"{where}: a CPD without parents needs probs of shape ({self.card},), "
                              f"got {tuple(probs.shape)}")
@@ -152,12 +155,8 @@ class TabularCPD:
             return self
         if self.probs.ndim == 2 and shape[0] == math.prod(parent_cards):
             return _replace_probs(self, self.probs.reshape(want))
-        hint = ""
-        if self.probs.ndim == 2 and shape == (self.card, math.prod(parent_cards)):
-            hint = " (it looks transposed: probgen puts parent configurations on rows and states on columns)"
         raise ValueError(f"{where} has shape {shape} but parents {self.parents} with cardinalities "
-                         f"{list(parent_cards)} need {want} or ({math.prod(parent_cards)}, {self.card})"
-                         f"{hint}")
+                         f"{list(parent_cards)} need {want} or ({math.prod(parent_cards)}, {self.card})")
 
     def point_mass(self, state) -> TabularCPD:
         """A root CPD over the same states that puts all mass on ``state`` (a name)."""
