@@ -20,8 +20,8 @@ def test_accessors_of_the_issue_example():
     assert bn.parents("Wet") == ["Rain", "Sprinkler"] and bn.states("Wet") == ["dry", "wet"]
     assert bn.cpt("Wet").shape == (2, 2, 2) and bn.cpt("Wet")[1, 0].tolist() == [0.2, 0.8]
     assert bn.cpd("Rain").probs.tolist() == [0.8, 0.2] and bn.card("Rain") == 2
-    assert isinstance(bn.graph, nx.DiGraph) and set(bn.graph.edges) == {("Rain", "Sprinkler"), ("Rain", "Wet"),
-                                                                      ("Sprinkler", "Wet")}
+    assert isinstance(bn.graph, nx.DiGraph)
+    assert set(bn.graph.edges) == {("Rain", "Sprinkler"), ("Rain", "Wet"), ("Sprinkler", "Wet")}
     assert bn.children("Rain") == ["Sprinkler", "Wet"] and bn.num_parameters == 1 + 2 + 4
 
 
