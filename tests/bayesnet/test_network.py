@@ -52,7 +52,7 @@ def test_state_index_accepts_names_and_indices():
     bn = five_node()
     assert bn.state_index("X3", "c") == 2 and bn.state_index("X3", 1) == 1
     assert bn.state_index("X3", torch.tensor(2)) == 2
-    with pytest.raises(ValueError, match=r"unknown state 'd' for node 'X3'; its states are \['a', 'b', 'c'\]"):
+    with pytest.raises(ValueError, match=r"unknown state 'd' for node 'X3'; its states are \['a', 'b', 'c'"):
         bn.state_index("X3", "d")
     with pytest.raises(ValueError, match=r"unknown state 3 for node 'X3'.*index 0\.\.2"):
         bn.state_index("X3", 3)
@@ -69,7 +69,8 @@ def test_int_state_names_win_over_indices():
 
 # ----------------------------------------------------------------------------------------- bad input
 def test_cycle_is_named():
-    cpds = {n: TabularCPD([0, 1], [[0.5, 0.5]] * 2, parents=[p]) for n, p in [("A", "C"), ("B", "A"), ("C", "B")]}
+    pairs = [("A", "C"), ("B", "A"), ("C", "B")]
+    cpds = {n: TabularCPD([0, 1], [[0.5, 0.5]] * 2, parents=[p]) for n, p in pairs}
     with pytest.raises(ValueError, match=r"cycle (A -> B -> C -> A|B -> C -> A -> B|C -> A -> B -> C)"):
         BayesNet(_graph([("A", "B"), ("B", "C"), ("C", "A")], cpds))
 
