@@ -135,6 +135,13 @@ def forward_sample(bn, num_samples: int, generator: torch.Generator | None = Non
     return out
 
 
+def _flat_index(values: dict, parents: list, strides: list, n: int) -> torch.Tensor:
+    flat = torch.zeros(n, dtype=torch.int64)
+    for p, s in zip(parents, strides):
+        flat.add_(values[p], alpha=s)
+    return flat  # (n,)
+
+
 def log_prob(bn, rows) -> torch.Tensor:
     """log P(row) of complete rows: the sum over nodes of the log CPT entries, float64 (N,)."""
     values = encode_rows(bn, rows, complete=True)
