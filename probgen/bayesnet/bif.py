@@ -99,8 +99,8 @@ def _to_graph(doc, normalize: bool) -> nx.DiGraph:
     for var in doc.variables.values():
         block = doc.blocks[var.name]
         cards = [len(doc.variables[p].states) for p in block.parents]
+        table = doc.table(block, cards)  # (prod(cards), card)
         try:
-            table = doc.table(block, cards)  # (prod(cards), card)
             g.nodes[var.name]["cpd"] = TabularCPD(var.states, table if cards else table[0], block.parents,
                                                   normalize=normalize, parent_cards=cards)
         except ValueError as e:

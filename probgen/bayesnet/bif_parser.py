@@ -125,6 +125,8 @@ class Parser:
 
     def numbers(self) -> tuple[np.ndarray, int]:
         """A list of numbers up to ';' (a fast path: one slice, one conversion), and its start."""
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
         start, end = self.pos, self.text.find(";", self.pos)
         chunk = self.text[start:end] if end >= 0 else self.text[start:]
         for ch in "{}()":
