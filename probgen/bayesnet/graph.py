@@ -86,24 +86,33 @@ def markov_blanket(graph: nx.DiGraph, n) -> set:
     return blanket
 
 
-def layers(graph: nx.DiGraph) -> list[list]:
-    """Nodes grouped by depth (roots first), ordered within a layer to reduce edge crossings.
+def layers(graph: nx.DiGraph, sweeps: int = 4) -> list[list]:
+    """Nodes grouped in rows (every edge points down), ordered within a row to reduce edge crossings.
 
-    Each layer is sorted by the mean position of the node's parents in the layers above (the barycentre
-    heuristic of Sugiyama et al., 1981), ties broken by the input order.
+    A node's row is the length of the longest path from a root to it, except that a root sits just above
+    its highest child (so that roots do not all crowd the top row). Rows are then ordered by alternating
+    sweeps of the barycentre heuristic (Sugiyama et al., 1981): down by the parents' mean position, up by
+    the children's; the input order breaks ties.
     """
     position = {n: i for i, n in enumerate(graph.nodes)}
-    result: list[list] = []
-    where: dict = {}
-    for gen in nx.topological_generations(graph):
-        gen = sorted(gen, key=position.__getitem__)
-        if result:
-            def bary(v):
-                ps = [where[p] for p in graph.predecessors(v)]
-                return sum(ps) / len(ps) if ps else float("inf")
+    order = list(nx.lexicographical_topological_sort(graph, key=position.__getitem__))
+    depth: dict = {}
+    for v in order:
+        depth[v] = 1 + max((depth[p] for p in graph.predecessors(v)), default=-1)
+    for v in reversed(order):
+        if graph.in_degree(v) == 0 and graph.out_degree(v) > 0:
+            depth[v] = min(depth[c] for c in graph.successors(v)) - 1
+    rows: list[list] = [[] for _ in range(max(depth.values()) + 1)]
+    for v in graph.nodes:
+        rows[depth[v]].append(v)
+    where = {v: i - (len(row) - 1) / 2 for row in rows for i, v in enumerate(row)}
+    def barycentre(v, neighbours):
+        ps = [where[u] for u in neighbours(v)]
+        return (sum(ps) / len(ps) if ps else where[v], position[v])
 
-            gen = sorted(gen, key=lambda v: (bary(v), position[v]))
-        for i, v in enumerate(gen):
-            where[v] = i - (len(gen) - 1) / 2
-        result.append(gen)
-    return result
+    for sweep in range(sweeps):
+        neighbours = graph.predecessors if sweep % 2 == 0 else graph.successors
+        for row in rows if sweep % 2 == 0 else reversed(rows):
+            row.sort(key=lambda v, nb=neighbours: barycentre(v, nb))
+            where.update({v: i - (len(row) - 1) / 2 for i, v in enumerate(row)})
+    return [row for row in rows if row]

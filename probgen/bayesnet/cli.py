@@ -1,0 +1,229 @@
+"""``probgen bn info|query|map|sample|draw NETWORK`` and ``probgen train bn --data rows.csv``.
+
+NETWORK is a BIF file (``.bif`` or ``.bif.gz``) or the name of a bundled network (``asia``, ``alarm``, or
+any of pgmpy's if it is installed). Evidence is given as ``NODE=STATE`` words (a state name, or an index).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+import torch
+
+
+def load(source: str):
+    """A BayesNet from a BIF path or a bundled network's name."""
+    from probgen.bayesnet.bif import read_bif
+    from probgen.bayesnet.networks import load_network
+
+    if Path(source).is_file():
+        return read_bif(Path(source))
+    if source.endswith((".bif", ".gz")) or "/" in source:
+        raise ValueError(f"no BIF file at {source!r}; give a .bif/.bif.gz path or a network name "
+                         "such as 'asia'")
+    return load_network(source)
+
+
+def parse_evidence(bn, words) -> dict:
+    """``["A=yes", "B=0"]`` -> ``{"A": "yes", "B": "0" or index 0}`` (a name first, else an index)."""
+    evidence = {}
+    for word in words or []:
+        node, sep, value = word.partition("=")
+        if not sep or not node or not value:
+            raise ValueError(f"evidence {word!r} must look like NODE=STATE (e.g. xray=yes)")
+        states = bn.states(node)  # raises for an unknown node
+        evidence[node] = value if value in states or not value.lstrip("-").isdigit() else int(value)
+    return evidence
+
+
+# --------------------------------------------------------------------------------------------- commands
+def _info(args) -> int:
+    bn = load(args.network)
+    print(repr(bn))
+    if args.node:
+        cpd = bn.cpd(args.node)
+        print(f"\n{args.node}: states {cpd.states}; parents {cpd.parents or 'none'}")
+        table = bn.cpt(args.node).reshape(-1, cpd.card)
+        configs = _configs(bn, cpd.parents)
+        print(_table(["parents"] + [str(s) for s in cpd.states],
+                     [[c] + [f"{p:.4g}" for p in row.tolist()] for c, row in zip(configs, table)]))
+        return 0
+    rows = [[n, str(bn.card(n)), ", ".join(map(str, bn.states(n)))[:60], ", ".join(bn.parents(n)) or "-"]
+            for n in bn.nodes]
+    print(_table(["node", "card", "states", "parents"], rows))
+    return 0
+
+
+def _configs(bn, parents) -> list[str]:
+    import itertools
+
+    if not parents:
+        return ["-"]
+    return [", ".join(f"{p}={s}" for p, s in zip(parents, c)) for c in itertools.product(
+        *(bn.states(p) for p in parents))]
+
+
+def _query(args) -> int:
+    bn = load(args.network)
+    evidence = parse_evidence(bn, args.evidence)
+    targets = args.target or None
+    if args.approx:
+        post = bn.approximate_posterior(evidence, targets, num_samples=args.approx)
+        post = post[0] if isinstance(post, tuple) else post
+        print(f"likelihood weighting, {args.approx} samples")
+    else:
+        post = bn.posterior(evidence, targets)
+        if evidence:
+            print(f"P({_fmt_evidence(evidence)}) = {float(bn.probability(evidence)):.6g}")
+    rows = [[n, str(s), f"{float(p):.6f}"] for n, probs in post.items() if torch.is_tensor(probs)
+            for s, p in zip(bn.states(n), probs.reshape(-1).tolist())]
+    print(_table(["node", "state", "probability"], rows))
+    return 0
+
+
+def _map(args) -> int:
+    bn = load(args.network)
+    evidence = parse_evidence(bn, args.evidence)
+    assignment, logp = bn.map(evidence, return_log_prob=True)
+    print(f"most probable explanation given {_fmt_evidence(evidence) or 'no evidence'}: "
+          f"log P(x, e) = {float(logp):.6g}")
+    print(_table(["node", "state"], [[n, str(s)] for n, s in assignment.items()]))
+    return 0
+
+
+def _sample(args) -> int:
+    from probgen import seed
+
+    bn = load(args.network)
+    seed(args.seed)
+    s = bn.sample(args.num_samples)
+    out = open(args.out, "w", newline="") if args.out else sys.stdout  # noqa: SIM115
+    try:
+        w = csv.writer(out)
+        w.writerow(bn.nodes)
+        names = [bn.states(n) for n in bn.nodes]
+        cols = [s[n].tolist() for n in bn.nodes]
+        for row in zip(*cols):
+            w.writerow([names[j][k] for j, k in enumerate(row)])
+    finally:
+        if args.out:
+            out.close()
+            print(f"wrote {args.num_samples} rows to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _draw(args) -> int:
+    from probgen.plot import save_figure
+
+    bn = load(args.network)
+    ax = bn.draw(highlight=args.highlight or (), title=args.title)
+    print(f"wrote {save_figure(ax.figure, args.out)}")
+    return 0
+
+
+def _train(args) -> int:
+    from probgen.bayesnet.bif import write_bif
+    from probgen.bayesnet.structure import learn_network
+
+    data = read_csv(args.data)
+    graph = read_graph(args.graph, list(data)) if args.graph else None
+    search = {} if graph is not None else {"max_indegree": args.max_indegree, "score": args.score}
+    bn = learn_network(data, graph=graph, prior=args.prior, equivalent_sample_size=args.ess, **search)
+    print(repr(bn))
+    print(_table(["node", "parents"], [[n, ", ".join(bn.parents(n)) or "-"] for n in bn.nodes]))
+    print(f"wrote {write_bif(bn, args.out)}")
+    return 0
+
+
+def read_csv(path: str) -> dict[str, list[str]]:
+    """Columns of a CSV file with a header row, as lists of strings."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if len(rows) < 2:
+        raise ValueError(f"{path}: needs a header row and at least one data row")
+    header, body = rows[0], rows[1:]
+    bad = [i + 2 for i, r in enumerate(body) if len(r) != len(header)]
+    if bad:
+        raise ValueError(f"{path}: line {bad[0]} has a different number of fields than the header")
+    return {h: [r[j] for r in body] for j, h in enumerate(header)}
+
+
+def read_graph(path: str, columns: list[str]):
+    """A structure from a BIF file (its edges) or an edge list: one ``A -> B`` (or ``A,B``) per line."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_nodes_from(columns)
+    if path.endswith((".bif", ".bif.gz")):
+        g.add_edges_from(load(path).edges)
+        return g
+    for i, line in enumerate(Path(path).read_text().splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = [p.strip() for p in line.replace("->", ",").split(",")]
+        if len(parts) != 2 or not all(parts):
+            raise ValueError(f"{path}, line {i}: expected an edge 'A -> B', got {line!r}")
+        g.add_edge(*parts)
+    return g
+
+
+def _fmt_evidence(evidence: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in evidence.items())
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    lines = ["  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip() for r in [header, *rows]]
+    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
+
+
+# ----------------------------------------------------------------------------------------- registration
+def register(train, top) -> None:
+    """``probgen train bn`` and ``probgen bn ...`` (see the module docstring)."""
+    t = train.add_parser("bn", help="learn a Bayesian network (structure and tables) from a CSV file")
+    t.add_argument("--data", required=True, help="CSV file with a header row (one column per variable)")
+    t.add_argument("--graph", help="fixed structure: a .bif file or an edge list (A -> B per line)")
+    t.add_argument("--out", default="learned.bif", help="where to write the network (default learned.bif)")
+    t.add_argument("--score", default="bic", choices=["bic", "bdeu"], help="structure score (default bic)")
+    t.add_argument("--max-indegree", type=int, default=None, help="most parents per node")
+    t.add_argument("--prior", default="bdeu", choices=["mle", "bdeu", "k2"], help="table estimate")
+    t.add_argument("--ess", type=float, default=10.0, help="BDeu equivalent sample size (default 10)")
+    t.set_defaults(func=_train)
+
+    bn = top.add_parser("bn", help="Bayesian networks: inspect, query, sample and draw BIF files")
+    sub = bn.add_subparsers(dest="bn_command", metavar="ACTION", required=True)
+    net = argparse.ArgumentParser(add_help=False)
+    net.add_argument("network", help="a .bif/.bif.gz file or a bundled network name (e.g. asia, alarm)")
+    ev = argparse.ArgumentParser(add_help=False)
+    ev.add_argument("--evidence", "-e", nargs="*", default=[], metavar="NODE=STATE", help="observations")
+
+    p = sub.add_parser("info", parents=[net], help="nodes, states and parents (or one node's table)")
+    p.add_argument("--node", help="print this node's conditional probability table")
+    p.set_defaults(func=_info)
+    p = sub.add_parser("query", parents=[net, ev], help="exact posterior marginals given evidence")
+    p.add_argument("--target", "-t", nargs="*", help="nodes to report (default: all unobserved)")
+    p.add_argument("--approx", type=int, metavar="N", help="use likelihood weighting with N samples")
+    p.set_defaults(func=_query)
+    p = sub.add_parser("map", parents=[net, ev], help="most probable explanation of the unobserved nodes")
+    p.set_defaults(func=_map)
+    p = sub.add_parser("sample", parents=[net], help="forward samples as CSV (state names)")
+    p.add_argument("-n", "--num-samples", type=int, default=10, help="rows (default 10)")
+    p.add_argument("--out", help="CSV file (default: standard output)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_sample)
+    p = sub.add_parser("draw", parents=[net], help="draw the DAG to a PNG file")
+    p.add_argument("--out", default="network.png", help="image file (default network.png)")
+    p.add_argument("--highlight", nargs="*", help="nodes to colour")
+    p.add_argument("--title")
+    p.set_defaults(func=_draw)
+
+
+def demo(run, quick: bool) -> str:
+    """The Bayesian-network part of ``probgen demo`` (see :mod:`probgen.bayesnet.demo`)."""
+    from probgen.bayesnet.demo import run_demo
+
+    return run_demo(run, quick)
