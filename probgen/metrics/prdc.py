@@ -12,7 +12,7 @@
   one fake point. The paper uses k = 5; for identical distributions E[coverage] -> 1 - 2^-k.
 
 A point lies in a ball when its distance to the centre is <= the radius. Distances are Euclidean, float64,
-computed in row chunks so that memory stays O(chunk * N).
+computed pair by pair (copies are exactly 0 apart), in row chunks so that memory stays O(chunk * N).
 """
 
 from __future__ import annotations
@@ -43,7 +43,11 @@ def _check_k(k: int, n: int, name: str) -> None:
 
 
 def _cdist(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Exact Euclidean distances (A, D), (B, D) -> (A, B) (no matmul shortcut, so d(x, x) == 0)."""
+    """Euclidean distances (A, D), (B, D) -> (A, B), each computed directly from its own pair.
+
+    The matrix-product shortcut is ~5x faster but rounds one pair differently in different blocks, which
+    flips ties on ball boundaries (a generator that copies real images creates such ties).
+    """
     return torch.cdist(a, b, compute_mode="donot_use_mm_for_euclid_dist")
 
 
