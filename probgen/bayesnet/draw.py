@@ -72,17 +72,21 @@ def plot_marginals(bn, marginals: dict, ax=None, *, reference: dict | None = Non
     rows = [(n, s) for n in nodes for s in bn.states(n)]
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 0.28 * len(rows) + 1))
-    y = torch.arange(len(rows), dtype=torch.float64)
-    values = torch.cat([torch.as_tensor(marginals[n], dtype=torch.float64).reshape(-1) for n in nodes])
+    y = list(range(len(rows)))
+    values = _flat(marginals, nodes)
     ax.barh(y, values, height=0.7, color="#457b9d", label=labels[0] if reference else None)
     if reference is not None:
-        ref = torch.cat([torch.as_tensor(reference[n], dtype=torch.float64).reshape(-1) for n in nodes])
+        ref = _flat(reference, nodes)
         ax.barh(y, ref, height=0.7, fill=False, edgecolor="#e63946", linewidth=1.2, label=labels[1])
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
-    ax.set_yticks(y.tolist(), [f"{n} = {s}" for n, s in rows], fontsize=7)
+    ax.set_yticks(y, [f"{n} = {s}" for n, s in rows], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel("probability")
     if title:
         ax.set_title(title)
     return ax
+
+
+def _flat(marginals: dict, nodes: list) -> list[float]:
+    return [float(p) for n in nodes for p in torch.as_tensor(marginals[n], dtype=torch.float64).reshape(-1)]

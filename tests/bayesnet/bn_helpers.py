@@ -54,6 +54,8 @@ def marginals(bn: BayesNet, table: torch.Tensor | None = None) -> dict[str, torc
     """Exact marginals of every node from the joint table."""
     table = joint(bn) if table is None else table
     dims = list(range(len(bn.nodes)))
+    if len(dims) == 1:  # torch's sum over an empty list of dims would reduce every dim
+        return {bn.nodes[0]: table}
     return {n: table.sum([d for d in dims if d != i]) for i, n in enumerate(bn.nodes)}
 
 

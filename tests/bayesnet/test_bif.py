@@ -204,7 +204,7 @@ def test_corrupt_gzip_is_a_bif_error():
 _ASIA = network_path("asia").read_text()
 
 
-@settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=2000, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_mutated_files_parse_or_raise_bif_error(data):
     """Random edits of asia.bif never crash, hang or raise anything but BIFError (hypothesis fuzzing)."""

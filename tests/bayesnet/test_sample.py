@@ -14,7 +14,7 @@ from probgen.bayesnet.networks import load_network
 
 
 def _check_freqs(freq: torch.Tensor, p: torch.Tensor, n: int, slack: float = 0.0):
-    tol = 5 * (p * (1 - p) / n).sqrt() + 1e-12 + slack  # 5 sigma per cell
+    tol = 5 * (p * (1 - p) / n).clamp(min=0).sqrt() + 1e-12 + slack  # 5 sigma per cell
     assert ((freq - p).abs() <= tol).all(), f"max deviation {(freq - p).abs().max():.3g}"
 
 
