@@ -40,7 +40,8 @@ def main(args):
         loader.set_epoch(epoch)
         train_loss = sum(svi.step(x) for x, _ in loader) / len(train.images)
         test_loss = sum(svi.evaluate_loss(x) for x, _ in make_loader(test, 500, shuffle=False))
-        print(f"epoch {epoch:3d}  train ELBO {-train_loss:9.3f}  test ELBO {-test_loss / len(test.images):9.3f}")
+        test_elbo = -test_loss / len(test.images)
+        print(f"epoch {epoch:3d}  train ELBO {-train_loss:9.3f}  test ELBO {test_elbo:9.3f}")
 
     x = test.images[: args.iwae_images]
     ll = vae.log_likelihood(x, num_samples=args.iwae_samples).mean()

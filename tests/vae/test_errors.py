@@ -64,13 +64,14 @@ def test_labels():
     with pytest.raises(ValueError, match="needs labels"):
         cond.sample(3)
     with pytest.raises(ValueError, match="unconditional"):
-        SVI(plain.model, plain.guide, pyro.optim.Adam({"lr": 1e-3}), Trace_ELBO()).step(x, torch.zeros(4).long())
+        svi = SVI(plain.model, plain.guide, pyro.optim.Adam({"lr": 1e-3}), Trace_ELBO())
+        svi.step(x, torch.zeros(4).long())
 
 
 def test_constructor_arguments():
     with pytest.raises(ValueError, match="Unknown likelihood 'poisson'"):
         VAE(likelihood="poisson")
-    with pytest.raises(ValueError, match=r"Unknown architecture `arch`='resnet'; use one of \['mlp', 'conv'\]"):
+    with pytest.raises(ValueError, match=r"Unknown architecture `arch`='resnet'; use one of \['mlp', "):
         VAE(arch="resnet")
     with pytest.raises(ValueError, match=r"divisible by 4, got `x_shape`=\(1, 10, 10\)"):
         VAE(x_shape=(1, 10, 10), arch="conv")

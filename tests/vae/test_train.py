@@ -90,7 +90,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
         return float("nan") if calls["n"] > 25 else real_step(self, *args, **kwargs)  # epoch 1: 23 steps
 
     monkeypatch.setattr(SVI, "step", step)
-    with pytest.raises(TrainingDiverged, match=r"loss became nan at epoch 2, step 3; the last good checkpoint"):
+    with pytest.raises(TrainingDiverged, match=r"became nan at epoch 2, step 3; the last good checkpoint"):
         train_vae({**TINY, "epochs": 3}, tmp_path / "n")
     state = torch.load(tmp_path / "n/checkpoints/last.pt", weights_only=True)
     assert state["epoch"] == 1
