@@ -1,0 +1,209 @@
+"""Running a :class:`~probgen.bayesnet.plan.Plan`: sum-product and max-product over torch tensors.
+
+Sum-product (Darwiche, "A differential approach to inference in Bayesian networks", JACM 2003): the
+contraction of every table gives Z_b = P(e_b) for each row b, and the gradient of log Z_b with respect to
+node n's indicator lambda_n (all ones where n is unobserved) is P(n | e_b). One contraction plus one
+backward pass answers every marginal of every row. Tables that absorbed many observations are divided by
+their per-row maximum (detached, so the gradient of log Z is unchanged) and the scale is carried in log
+space: P(e) does not underflow even when it is below float64's range.
+
+Max-product runs the same schedule in log space with ``max`` in place of ``sum``; ``torch.max`` sends its
+gradient to a single maximiser, so the gradient with respect to each (log) indicator is one-hot at the
+node's value in one most probable explanation (the "Viterbi by backprop" view of max-product).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from probgen.bayesnet.plan import BATCH, Plan
+
+# torch.einsum's Python wrapper costs as much as a small contraction; plans pass checked equations.
+_einsum = torch._C._VariableFunctions.einsum
+
+
+class ZeroEvidence(Exception):
+    """Internal: rows whose evidence has probability zero (``rows``: int64 tensor of row indices)."""
+
+    def __init__(self, rows: torch.Tensor):
+        super().__init__(f"P(e) = 0 in rows {rows.tolist()[:10]}")
+        self.rows = rows
+
+
+def _leaf_tables(plan: Plan, tables, ev, n_rows: int, lams, log: bool) -> list[torch.Tensor]:
+    """The leaf tables: CPTs with evidence axes indexed away and lambdas folded in."""
+    out = []
+    for leaf in plan.leaves:
+        t = tables[leaf.node]
+        if leaf.cols:
+            t = t.permute(leaf.perm)
+            if plan.batched:
+                t = t[tuple(ev[:, c] for c in leaf.cols)]  # (N, *rest)
+            else:
+                t = t[tuple(ev[c] for c in leaf.cols)]  # (*rest)
+        if leaf.lam >= 0:
+            lam = lams[leaf.lam]  # (N, card) or (card,)
+            if plan.batched:
+                if not leaf.cols:
+                    t = t.unsqueeze(0)
+                lam = lam.view(n_rows, *([1] * (t.dim() - 2)), lam.shape[-1])
+            t = t + lam if log else t * lam
+        out.append(t)
+    return out
+
+
+def make_lambdas(plan: Plan, ev, n_rows: int, device, dtype, log: bool) -> list[torch.Tensor]:
+    """Indicators: ones for unobserved nodes, one-hot in rows where a partly observed node is observed.
+
+    Shapes ``(N, card)`` when batched, ``(card,)`` otherwise; log-indicators (0 / -inf) if ``log``.
+    """
+    lams = []
+    for v, grad, col in zip(plan.lam_nodes, plan.lam_grad, plan.lam_cols):
+        card = plan.cards[v]
+        shape = (n_rows, card) if plan.batched else (card,)
+        lam = (
+            torch.zeros(shape, device=device, dtype=dtype)
+            if log
+            else torch.ones(shape, device=device, dtype=dtype)
+        )
+        if col >= 0:  # observed in some rows: one-hot there
+            vals = ev[:, col]  # (N,)
+            hit = torch.nn.functional.one_hot(vals.clamp(min=0), card).bool()  # (N, card)
+            hit |= (vals < 0)[:, None]
+            lam = lam.masked_fill(~hit, float("-inf") if log else 0.0)
+        if grad:
+            lam.requires_grad_(True)
+        lams.append(lam)
+    return lams
+
+
+_CONST: dict = {}
+
+
+def dense_lambdas(plan: Plan, ev, device, dtype, log: bool) -> list[torch.Tensor]:
+    """Indicators for a :func:`~probgen.bayesnet.plan.dense_plan`: one-hot rows on the observed nodes
+    (``ev``: ``(nodes, values)``), ones (zeros in log space) elsewhere; ``(card,)`` each. For max-product
+    the unobserved ones are fresh leaves that require grad."""
+    observed = dict(zip(*ev))
+    lams = []
+    for v, card in enumerate(plan.cards):
+        x = observed.get(v)
+        if x is None and plan.mode == "max":
+            lams.append(torch.zeros(card, device=device, dtype=dtype, requires_grad=True))
+            continue
+        key = (card, str(device), dtype, log)
+        const = _CONST.get(key)
+        if const is None:  # ones / eye (log: zeros / log-eye), made once
+            eye = torch.eye(card, device=device, dtype=dtype)
+            ones = torch.ones(card, device=device, dtype=dtype)
+            const = _CONST[key] = (eye.log(), ones.log()) if log else (eye, ones)
+        lams.append(const[1] if x is None else const[0][x])
+    return lams
+
+
+def contract_sum(plan: Plan, tables, ev, n_rows: int, lams, marginals=True):
+    """Sum-product: ``(log_z, marginals)``.
+
+    ``log_z`` = log P(e), shape ``(N,)`` when batched, else ``()``. The second item maps each wanted node
+    (``marginals``: True for all of the plan's, a set of node ids, or False for none) to P(node | e),
+    ``(N, card)`` or ``(card,)``. Raises :class:`ZeroEvidence` before the backward pass when some row
+    has P(e) = 0.
+    """
+    buf: list = _leaf_tables(plan, tables, ev, n_rows, lams, log=False)
+    buf.extend([None] * len(plan.steps))
+    scales: list = [None] * len(plan.steps)
+    log_scale = None
+    for i, st in enumerate(plan.steps):
+        x = _einsum(st.equation, [buf[st.a]] if st.b < 0 else [buf[st.a], buf[st.b]])
+        if st.rescale:
+            batched = plan.batched and st.keep[:1] == (BATCH,)
+            c = x
+            if c.dim() > int(batched):
+                c = c.flatten(int(batched)).amax(-1)  # (N,) or ()
+            c = torch.where(c > 0, c, torch.ones_like(c))
+            x = x / c.reshape(tuple(c.shape) + (1,) * (x.dim() - c.dim()))
+            scales[i] = c
+            log_scale = c.log() if log_scale is None else log_scale + c.log()
+        buf[st.out] = x
+    shape = (n_rows,) if plan.batched else ()
+    device, dtype = tables[0].device, tables[0].dtype
+    if plan.final:  # Z is their product; summed as logs, since there may be thousands (observed leaves)
+        log_z = torch.stack([buf[s].expand(shape) for s in plan.final]).log().sum(0)
+    else:
+        log_z = torch.zeros(shape, device=device, dtype=dtype)
+    if log_scale is not None:
+        log_z = log_z + log_scale
+    if marginals is False:
+        return log_z, {}
+    bad = ~(log_z > float("-inf"))  # -inf or NaN
+    if bool(bad.any()):
+        raise ZeroEvidence(bad.nonzero().flatten())
+    if not plan.marginals:
+        return log_z, {}
+    wanted = set(plan.marginals) if marginals is True else marginals
+    adj: list = [None] * len(buf)
+    for s in plan.final:  # d log Z / d t_s = 1 / t_s, one per row
+        adj[s] = (1.0 / buf[s]).expand(shape)
+    out = {}
+    for i in range(len(plan.steps) - 1, -1, -1):
+        st = plan.steps[i]
+        g = adj[st.out]
+        if g is None:
+            continue
+        adj[st.out] = None
+        if scales[i] is not None:
+            c = scales[i]
+            g = g / c.reshape(tuple(c.shape) + (1,) * (g.dim() - c.dim()))
+        a, b = buf[st.a], (buf[st.b] if st.b >= 0 else None)
+        if st.grad_a is not None:
+            adj[st.a] = _adjoint(st.grad_a, g, b)
+        elif st.marg_a is not None and st.marg_a[0] in wanted:
+            out[st.marg_a[0]] = _einsum(st.marg_a[1], [g, a] if b is None else [g, b, a])
+        if st.grad_b is not None:
+            adj[st.b] = _adjoint(st.grad_b, g, a)
+        elif st.marg_b is not None and st.marg_b[0] in wanted:
+            out[st.marg_b[0]] = _einsum(st.marg_b[1], [g, a, b])
+    return log_z, out
+
+
+def _adjoint(spec, g, other):
+    if other is not None:
+        g = _einsum(spec.equation, [g, other])
+    elif spec.perm is not None:
+        g = g.permute(spec.perm)
+    for d in spec.unsqueeze:
+        g = g.unsqueeze(d)
+    return g
+
+
+def contract_max(plan: Plan, log_tables, ev, n_rows: int, log_lams) -> torch.Tensor:
+    """max over unobserved assignments of log P(x, e), shape ``(N,)`` or ``()``; differentiable."""
+    buf: list = _leaf_tables(plan, log_tables, ev, n_rows, log_lams, log=True)
+    buf.extend([None] * len(plan.steps))
+    for st in plan.steps:
+        union = (*st.keep, *st.elim)
+        x = _align(buf[st.a], st.scope_a, union, plan.cards)
+        if st.b >= 0:
+            x = x + _align(buf[st.b], st.scope_b, union, plan.cards)
+        if st.elim:
+            x = x.flatten(len(st.keep)).max(-1).values  # one maximiser gets the gradient
+        buf[st.a] = None
+        if st.b >= 0:
+            buf[st.b] = None
+        buf[st.out] = x
+    total = None
+    for s in plan.final:
+        total = buf[s] if total is None else total + buf[s]
+    shape = (n_rows,) if plan.batched else ()
+    if total is None:
+        return torch.zeros(shape, device=log_tables[0].device, dtype=log_tables[0].dtype)
+    return total.expand(shape)
+
+
+def _align(t: torch.Tensor, scope, union, cards) -> torch.Tensor:
+    """View ``t`` (axes ``scope``) with the axes of ``union``: permuted, size-1 where absent."""
+    perm = [scope.index(u) for u in union if u in scope]
+    if perm != list(range(len(perm))):
+        t = t.permute(perm)
+    shape = [(-1 if u == BATCH else cards[u]) if u in scope else 1 for u in union]
+    return t.reshape(shape)

@@ -1,0 +1,261 @@
+"""Exact inference in Bayesian networks: posterior marginals, P(e) and the most probable explanation.
+
+Every function takes a network (a :class:`~probgen.bayesnet.BayesNet`, or anything with its accessors)
+and evidence ``{node: value}``. A value is a state name or index (one query), or an int64 tensor of
+shape ``(N,)`` (one query per row, ``-1`` = not observed in that row); per-row evidence is answered for
+all rows at once, the row being a tensor dimension.
+
+How: variable elimination along a min-fill / min-weight order of the moral graph, two tables at a time,
+with observed axes sliced away and barren nodes pruned (:mod:`probgen.bayesnet.plan`); all marginals
+come from one backward pass through the contraction (Darwiche 2003, :mod:`probgen.bayesnet.contract`).
+Plans are cached per network and query pattern, so repeated queries cost only the tensor work.
+
+References:
+    A. Darwiche. A differential approach to inference in Bayesian networks. JACM 50(3), 2003.
+    R. Dechter. Bucket elimination: a unifying framework for reasoning. Artificial Intelligence, 1999.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from probgen.bayesnet.compiled import compiled
+from probgen.bayesnet.contract import ZeroEvidence, contract_max, contract_sum, dense_lambdas, make_lambdas
+from probgen.bayesnet.evidence import Evidence, parse_evidence, parse_targets
+from probgen.bayesnet.plan import Plan, build_plan, dense_plan
+from probgen.device import get_device
+from probgen.errors import ProbgenError
+
+__all__ = [
+    "posterior",
+    "probability",
+    "log_probability",
+    "map_assignment",
+    "InferenceTooLargeError",
+    "MAX_TABLE_SIZE",
+    "MEMORY_BUDGET",
+]
+
+MAX_TABLE_SIZE = 2**28  # entries of the largest single table (2 GiB in float64) before refusing
+MEMORY_BUDGET = 2**30  # bytes of tables kept for the backward pass; more rows are done in chunks
+DENSE_MAX_FLOPS = 1e8  # above this, single-row queries get a plan of their own (sliced and pruned)
+
+
+class InferenceTooLargeError(ProbgenError):
+    """Exact inference on this network would need a table larger than allowed."""
+
+
+def posterior(
+    bn,
+    evidence=None,
+    targets=None,
+    *,
+    device=None,
+    dtype: torch.dtype = torch.float64,
+    max_table_size: float = MAX_TABLE_SIZE,
+) -> dict[str, torch.Tensor]:
+    """Exact posterior marginals P(node | evidence).
+
+    Args:
+        bn: the network.
+        evidence: ``{node: state}`` or ``{node: int64 tensor (N,)}`` (see the module docstring).
+        targets: a node or list of nodes; default: every node not in ``evidence``.
+        device: where to compute (default: where the evidence tensors are, else the CPU).
+        dtype: ``torch.float64`` (default) or ``torch.float32``.
+        max_table_size: refuse (with :class:`InferenceTooLargeError`) when a table would exceed this.
+
+    Returns:
+        ``{node: tensor}`` in ``targets`` order, each ``(card,)`` for single evidence or ``(N, card)``
+        for per-row evidence; an observed target gets its one-hot indicator.
+
+    Raises:
+        ValueError: unknown node or state, per-row tensors of different lengths, or evidence with
+            probability zero (naming the row).
+    """
+    net = compiled(bn)
+    ev, device = _evidence(net, evidence, device)
+    tids = parse_targets(net, targets, ev)
+    if ev.batched and ev.n_rows == 0:
+        return {net.names[v]: torch.zeros(0, net.cards[v], device=device, dtype=dtype) for v in tids}
+    plan = _plan(net, ev, tids, "sum", dtype, max_table_size)
+    tables = net.tables(device, dtype)
+    out: dict[int, list[torch.Tensor]] = {v: [] for v in tids}
+    with torch.no_grad():
+        for lo, hi, values in _chunks(ev, plan, dtype):
+            lams = _lambdas(plan, ev, values, hi - lo, device, dtype, log=False)
+            try:
+                _, marg = contract_sum(plan, tables, values, hi - lo, lams, set(tids))
+            except ZeroEvidence as e:
+                _zero_error(net, ev, e.rows + lo)
+            _collect(out, marg, ev, values, tids, net.cards, device, dtype)
+    return {net.names[v]: (torch.cat(ts) if len(ts) > 1 else ts[0]) for v, ts in out.items()}
+
+
+def log_probability(
+    bn,
+    evidence=None,
+    *,
+    device=None,
+    dtype: torch.dtype = torch.float64,
+    max_table_size: float = MAX_TABLE_SIZE,
+) -> torch.Tensor:
+    """log P(evidence): a 0-d tensor, or ``(N,)`` for per-row evidence (``-inf`` where impossible).
+
+    Only the evidence nodes and their ancestors are contracted, and the result is carried in log space,
+    so it stays finite far below float64's smallest positive number.
+    """
+    net = compiled(bn)
+    ev, device = _evidence(net, evidence, device)
+    if ev.batched and ev.n_rows == 0:
+        return torch.zeros(0, device=device, dtype=dtype)
+    plan = _plan(net, ev, [], "sum", dtype, max_table_size)
+    tables = net.tables(device, dtype)
+    parts = []
+    with torch.no_grad():
+        for lo, hi, values in _chunks(ev, plan, dtype):
+            lams = _lambdas(plan, ev, values, hi - lo, device, dtype, log=False)
+            parts.append(contract_sum(plan, tables, values, hi - lo, lams, marginals=False)[0])
+    return torch.cat(parts) if len(parts) > 1 else parts[0]
+
+
+def probability(bn, evidence=None, **kw) -> torch.Tensor:
+    """P(evidence): a 0-d tensor, or ``(N,)`` for per-row evidence. Keywords as :func:`log_probability`."""
+    return log_probability(bn, evidence, **kw).exp()
+
+
+def map_assignment(
+    bn,
+    evidence=None,
+    *,
+    device=None,
+    dtype: torch.dtype = torch.float64,
+    max_table_size: float = MAX_TABLE_SIZE,
+    return_log_prob: bool = False,
+):
+    """The most probable explanation: argmax over the unobserved nodes x of P(x, evidence).
+
+    Max-product variable elimination in log space; the maximiser is read off the backward pass.
+
+    Returns:
+        ``{node: state name}`` for single evidence, ``{node: int64 tensor (N,)}`` of state indices for
+        per-row evidence (a node observed in some rows keeps its observed value there), covering every
+        node not observed in all rows. With ``return_log_prob=True``, a pair ``(assignment, log P(x, e))``.
+
+    Raises:
+        ValueError: as :func:`posterior`, including evidence of probability zero.
+    """
+    net = compiled(bn)
+    ev, device = _evidence(net, evidence, device)
+    observed = {v for v, f in zip(ev.nodes, ev.full) if f}
+    tids = [v for v in range(len(net.names)) if v not in observed]
+    if ev.batched and ev.n_rows == 0:
+        empty = {net.names[v]: torch.zeros(0, dtype=torch.int64, device=device) for v in tids}
+        return (empty, torch.zeros(0, dtype=dtype, device=device)) if return_log_prob else empty
+    plan = _plan(net, ev, tids, "max", dtype, max_table_size)
+    tables = net.tables(device, dtype, log=True)
+    out: dict[int, list[torch.Tensor]] = {v: [] for v in tids}
+    best = []
+    for lo, hi, values in _chunks(ev, plan, dtype):
+        with torch.enable_grad():
+            lams = _lambdas(plan, ev, values, hi - lo, device, dtype, log=True)
+            top = contract_max(plan, tables, values, hi - lo, lams)
+            bad = ~(top > float("-inf"))
+            if bool(bad.any()):
+                _zero_error(net, ev, bad.nonzero().flatten() + lo)
+            wanted = [(v, lam) for v, lam in zip(plan.lam_nodes, lams) if lam.requires_grad]
+            grads = torch.autograd.grad(top.sum(), [lam for _, lam in wanted]) if wanted else ()
+        for (v, _), g in zip(wanted, grads):
+            if v in out:
+                out[v].append(g.argmax(-1))
+        best.append(top.detach())
+    if ev.batched:
+        result = {net.names[v]: torch.cat(ts) for v, ts in out.items()}
+    else:
+        result = {net.names[v]: net.states[v][int(ts[0])] for v, ts in out.items()}
+    return (result, torch.cat(best) if ev.batched else best[0]) if return_log_prob else result
+
+
+# --- helpers ---------------------------------------------------------------------------------------------
+
+
+def _evidence(net, evidence, device) -> tuple[Evidence, torch.device]:
+    """Parsed evidence and the device to compute on (given, else the evidence tensors', else the CPU)."""
+    if device is not None:
+        device = get_device(device)
+    ev = parse_evidence(net, evidence, device)
+    if device is None:
+        device = ev.values.device if ev.batched else torch.device("cpu")
+    return ev, device
+
+
+def _lambdas(plan: Plan, ev: Evidence, values, n_rows, device, dtype, log):
+    if plan.dense:
+        return dense_lambdas(plan, (ev.nodes, values), device, dtype, log)
+    return make_lambdas(plan, values, n_rows, device, dtype, log)
+
+
+def _plan(net, ev: Evidence, tids, mode: str, dtype, max_table_size) -> Plan:
+    if dtype not in (torch.float64, torch.float32):
+        raise TypeError(f"`dtype`={dtype}: use torch.float64 or torch.float32")
+    dname = str(dtype).removeprefix("torch.")
+    if not ev.batched:  # one plan per network serves every single-row query, unless it is too big
+        plan = net.plan(("dense", mode, dname), lambda: dense_plan(net, mode, dname))
+        if plan.largest <= max_table_size and plan.flops <= DENSE_MAX_FLOPS:
+            return plan
+    bucket = 4 ** min(10, math.ceil(math.log(max(ev.n_rows, 1), 4))) if ev.batched else 1
+    key = (mode, ev.nodes, ev.full, tuple(tids), ev.batched, bucket, dname)
+    full = [c for c, f in enumerate(ev.full) if f]
+    plan = net.plan(key, lambda: build_plan(net, ev.nodes, full, tids, mode, ev.batched, bucket, dname))
+    if plan.largest > max_table_size:
+        nbytes = plan.largest * torch.finfo(dtype).bits / 8
+        raise InferenceTooLargeError(
+            f"exact inference here needs a table of {plan.largest:.3g} entries ({_bytes(nbytes)} in "
+            f"{dname}), above max_table_size={max_table_size:.3g}. Use approximate inference "
+            f"(probgen.bayesnet.approx.likelihood_weighting), observe more nodes, or raise max_table_size "
+            f"if the machine has the memory."
+        )
+    return plan
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+
+
+def _chunks(ev: Evidence, plan: Plan, dtype):
+    """``(lo, hi, values)`` row blocks small enough for :data:`MEMORY_BUDGET`; one block if unbatched."""
+    if not ev.batched:
+        yield 0, 1, ev.values
+        return
+    per_row = max(plan.retained, 1.0) * torch.finfo(dtype).bits / 8 * 2  # tables and their gradients
+    step = max(1, int(MEMORY_BUDGET // per_row))
+    for lo in range(0, ev.n_rows, step):
+        hi = min(ev.n_rows, lo + step)
+        yield lo, hi, ev.values[lo:hi]
+
+
+def _zero_error(net, ev: Evidence, rows: torch.Tensor):
+    if not ev.batched:
+        raise ValueError(
+            f"the evidence {ev.row(net, 0)} has probability zero (contradictory); no posterior exists"
+        )
+    first = int(rows[0])
+    raise ValueError(
+        f"the evidence has probability zero (contradictory) in {len(rows)} row(s), first row {first}: "
+        f"{ev.row(net, first)}; drop those rows or fix their evidence"
+    )
+
+
+def _collect(out, marg, ev: Evidence, values, tids, cards, device, dtype) -> None:
+    """Append each target's marginals for this block of rows to ``out``."""
+    col_of = {v: c for c, v in enumerate(ev.nodes)}
+    for v in tids:
+        m = marg.get(v)
+        if m is None:  # observed in every row: its indicator
+            x = values[:, col_of[v]] if ev.batched else torch.tensor(values[col_of[v]], device=device)
+            m = torch.nn.functional.one_hot(x, cards[v]).to(dtype)
+        out[v].append(m)
