@@ -77,7 +77,7 @@ def test_numpy_columns_are_accepted(bn):
 def test_contradictory_evidence_says_so_instead_of_nan():
     bn = sprinkler()  # Wet is surely dry when it neither rained nor sprinkled
     ev = {"Rain": "no", "Sprinkler": "off", "Wet": "wet"}
-    msg = r"evidence \{'Rain': 'no', 'Sprinkler': 'off', 'Wet': 'wet'\} has probability zero \(contradictory\)"
+    msg = r"evidence \{'Rain': 'no', 'Sprinkler': 'off', 'Wet': 'wet'\} has probability zero"
     with pytest.raises(ValueError, match=msg):
         infer.posterior(bn, ev)
     with pytest.raises(ValueError, match="probability zero"):
