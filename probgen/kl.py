@@ -176,7 +176,8 @@ class GaussianFit:
 
 
 def fit_gaussian(p: Distribution, direction: str = "reverse", *, init_loc: float = 1.0,
-                 init_scale: float = 1.0, steps: int = 500, lr: float = 0.1, num_samples: int = 1000, seed: int = 0) -> GaussianFit:
+                 init_scale: float = 1.0, steps: int = 500, lr: float = 0.1, num_samples: int = 1000,
+                 seed: int = 0) -> GaussianFit:
     """Fit q = N(loc, scale^2) to a 1-D ``p`` by Adam on a Monte Carlo estimate of the KL.
 
     The learning rate is cosine-annealed from ``lr`` to 0 so that the last iterate is not dominated by
