@@ -16,6 +16,7 @@ from probgen.vae.fast import FastTrace_ELBO, JointOptim
 from probgen.vae.likelihoods import get_likelihood, list_likelihoods
 from probgen.vae.model import VAE
 from probgen.vae.nets import list_archs, register_arch
+from probgen.vae.train import TrainingDiverged, train_vae
 
 __all__ = [
     "VAE",
@@ -27,13 +28,6 @@ __all__ = [
     "list_archs",
     "list_likelihoods",
     "register_arch",
+    "TrainingDiverged",
     "train_vae",
 ]
-
-
-def __getattr__(name):
-    if name == "train_vae":  # lazy: training pulls in data, runs and plotting
-        from probgen.vae.train import train_vae
-
-        return train_vae
-    raise AttributeError(f"module 'probgen.vae' has no attribute {name!r}")
