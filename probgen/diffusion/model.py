@@ -1,0 +1,289 @@
+"""``DDPM``: a denoising diffusion probabilistic model (Ho, Jain and Abbeel 2020, arXiv 2006.11239).
+
+The forward process adds Gaussian noise over T steps (:mod:`probgen.diffusion.schedule`); a U-Net
+eps_theta(x_t, t) learns to predict that noise with the "simple" loss of Ho et al. (their eq. 14,
+Algorithm 1): E_{t, x_0, eps} || eps - eps_theta(sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps, t) ||^2.
+Sampling runs the learned reverse chain from x_T ~ N(0, I), by ancestral sampling (Algorithm 2) or,
+faster, by DDIM over a subsequence of steps (:mod:`probgen.diffusion.sampling`).
+
+Images are in [0, 1] at the API boundary and scaled to [-1, 1] inside, as in the paper.
+
+As a Pyro program (:meth:`DDPM.model`) the reverse process is a Markov chain of Gaussian sample sites
+``x_T``, ..., ``x_1`` under one ``pyro.plate("data", n)``, ending in a deterministic site ``x``, so
+``poutine.trace`` and ``Predictive`` work on it as on the VAE's and the GAN's models.
+"""
+
+from __future__ import annotations
+
+import copy
+from contextlib import contextmanager
+
+import pyro
+import pyro.distributions as dist
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from probgen.diffusion.config import DDPMConfig
+from probgen.diffusion.sampling import METHODS, ddim_step, ddpm_mean_var, ddpm_step, timestep_sequence
+from probgen.diffusion.schedule import NoiseSchedule
+from probgen.diffusion.unet import UNet
+
+_RANGE_TOL = 1e-4  # round-off allowed outside [0, 1]
+_LABEL_DTYPES = (torch.int64, torch.int32, torch.int16, torch.uint8)
+
+
+@contextmanager
+def _eval_mode(module: nn.Module):
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
+
+
+class DDPM(nn.Module):
+    """A DDPM over images of shape ``x_shape`` (C, H, W).
+
+    Build it from a :class:`DDPMConfig`, a dict, or keywords (which override the config)::
+
+        ddpm = DDPM(x_shape=(1, 28, 28), timesteps=1000, schedule="cosine")
+        ddpm.loss(x)          # x (B, 1, 28, 28) in [0, 1] -> scalar
+        ddpm.sample(16)       # (16, 1, 28, 28) in [0, 1], 1,000 ancestral steps
+        ddpm.sample(16, 50)   # 50 DDIM steps
+
+    Unknown keys raise a ValueError naming them.
+
+    Attributes:
+        config: the :class:`DDPMConfig`.
+        schedule: the :class:`NoiseSchedule` (betas, alpha_bar, ... as buffers).
+        net: the noise predictor eps_theta, a :class:`UNet`.
+        net_ema: an exponential moving average of ``net`` (None until :meth:`enable_ema`); sampling uses it.
+    """
+
+    def __init__(self, config: DDPMConfig | dict | None = None, **overrides) -> None:
+        super().__init__()
+        if isinstance(config, DDPMConfig):
+            config = config.to_dict()
+        elif config is not None and not isinstance(config, dict):
+            raise TypeError(f"`config` must be a DDPMConfig, a dict or None, got {type(config).__name__}")
+        self.config = DDPMConfig.from_dict({**(config or {}), **overrides})
+        c = self.config
+        self.schedule = NoiseSchedule(c.schedule, c.timesteps)
+        self.net = UNet(channels=c.x_shape[0], image_size=c.x_shape[1:], base_channels=c.base_channels,
+                        channel_mults=c.channel_mults, num_res_blocks=c.num_res_blocks, attention=c.attention,
+                        dropout=c.dropout, num_classes=c.num_classes)
+        self.net_ema: UNet | None = None
+
+    # ------------------------------------------------------------------------------------------ properties
+
+    @property
+    def x_shape(self) -> tuple[int, int, int]:
+        return self.config.x_shape
+
+    @property
+    def timesteps(self) -> int:
+        return self.config.timesteps
+
+    @property
+    def num_classes(self) -> int:
+        return self.config.num_classes
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.net.parameters()).device
+
+    @property
+    def sampler_net(self) -> UNet:
+        """The network used to draw samples: the EMA copy when there is one."""
+        return self.net_ema if self.net_ema is not None else self.net
+
+    def enable_ema(self) -> DDPM:
+        """Add ``net_ema``, a frozen copy of ``net`` that a trainer keeps as a moving average."""
+        if self.net_ema is None:
+            self.net_ema = copy.deepcopy(self.net).requires_grad_(False).eval()
+        return self
+
+    # ------------------------------------------------------------------------------------------ validation
+
+    def _check_x(self, x, name: str = "x") -> torch.Tensor:
+        """Validate images (B, C, H, W) in [0, 1]; return them scaled to [-1, 1]."""
+        if not isinstance(x, torch.Tensor):
+            shape = ", ".join(map(str, self.x_shape))
+            raise TypeError(f"`{name}` must be a torch.Tensor of shape (B, {shape}), got {type(x).__name__}")
+        if x.ndim != 4 or tuple(x.shape[1:]) != self.x_shape:
+            hint = " (add the channel axis with .unsqueeze(1))" if x.ndim == 3 else ""
+            raise ValueError(f"`{name}` has shape {tuple(x.shape)} but this DDPM models images of shape "
+                             f"(B, {', '.join(map(str, self.x_shape))}){hint}")
+        if not x.dtype.is_floating_point:
+            raise TypeError(f"`{name}` must be a float tensor in [0, 1], got dtype {x.dtype}; for 0..255 "
+                            "pixels pass x.float() / 255")
+        if x.numel() == 0:
+            raise ValueError(f"`{name}` is empty (shape {tuple(x.shape)}); pass at least one image")
+        lo, hi = float(x.min()), float(x.max())
+        if not (lo >= -_RANGE_TOL and hi <= 1 + _RANGE_TOL):  # also catches NaN
+            tol = _RANGE_TOL
+            hint = ("for 0..255 pixels pass x / 255" if lo >= -tol and hi > 1.5
+                    else "for images in [-1, 1] pass (x + 1) / 2" if lo >= -1 - tol and hi <= 1 + tol
+                    else "rescale them to [0, 1]")
+            raise ValueError(f"`{name}` must hold images in [0, 1], got values in [{lo:.4g}, {hi:.4g}]; "
+                             f"{hint}")
+        return x.clamp(0, 1) * 2 - 1
+
+    def _check_y(self, y: torch.Tensor | None, n: int, *, sampling: bool = False) -> torch.Tensor | None:
+        """Validate labels (n,) (or draw uniform ones when sampling a conditional model without them)."""
+        k = self.num_classes
+        if k == 0:
+            if y is not None:
+                raise ValueError("`y` was given but this DDPM is unconditional (num_classes=0); pass y=None "
+                                 "or build it with num_classes > 0")
+            return None
+        if y is None:
+            if sampling:
+                return torch.randint(k, (n,), device=self.device)
+            raise ValueError(f"this DDPM is class-conditional (num_classes={k}); pass `y`, a ({n},) tensor "
+                             f"of labels in [0, {k})")
+        if not isinstance(y, torch.Tensor) or y.dtype not in _LABEL_DTYPES:
+            raise TypeError(f"`y` must be an integer tensor of labels, got "
+                            f"{y.dtype if isinstance(y, torch.Tensor) else type(y).__name__}")
+        if tuple(y.shape) != (n,):
+            raise ValueError(f"`y` has shape {tuple(y.shape)} but there are {n} images; pass one label each")
+        if int(y.min()) < 0 or int(y.max()) >= k:
+            raise ValueError(f"`y` holds labels in [{int(y.min())}, {int(y.max())}]; they must lie in "
+                             f"[0, {k})")
+        return y.to(self.device, torch.int64)
+
+    # ---------------------------------------------------------------------------------------------- train
+
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """The predicted noise eps_theta(x_t, t [, y]): x_t (B, C, H, W) in [-1, 1] space, t (B,) int64."""
+        return self.net(x_t, t, y)
+
+    def q_sample(self, x: torch.Tensor, t: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
+        """x_t ~ q(x_t | x_0) for images x (B, C, H, W) in [0, 1] and 0-based steps t (B,): (B, C, H, W),
+        in the [-1, 1] space the network sees."""
+        return self.schedule.q_sample(self._check_x(x), t, noise)
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor | None = None, *, t: torch.Tensor | None = None,
+             noise: torch.Tensor | None = None) -> torch.Tensor:
+        """Ho et al.'s simple loss: mean squared error of the predicted noise (a scalar).
+
+        Args:
+            x: training images (B, C, H, W) in [0, 1].
+            y: labels (B,) for a class-conditional DDPM, else None.
+            t: 0-based steps (B,) (default: uniform on [0, T)).
+            noise: the noise eps (B, C, H, W) (default: standard normal).
+        """
+        x0 = self._check_x(x)  # (B, C, H, W) in [-1, 1]
+        y = self._check_y(y, len(x0))
+        t = torch.randint(self.timesteps, (len(x0),), device=x0.device) if t is None else t
+        noise = torch.randn_like(x0) if noise is None else noise
+        x_t = self.schedule.q_sample(x0, t, noise)  # (B, C, H, W)
+        return F.mse_loss(self.net(x_t, t, y), noise)
+
+    # -------------------------------------------------------------------------------------------- sample
+
+    def _steps(self, steps: int | None) -> list[tuple[int, int]]:
+        """(t, t_prev) pairs of 0-based steps, t_prev = -1 after the last one."""
+        seq = timestep_sequence(self.timesteps, steps).tolist()
+        return list(zip(seq, seq[1:] + [-1]))
+
+    def _alpha_bars(self, t: int, t_prev: int) -> tuple[torch.Tensor, torch.Tensor]:
+        ab = self.schedule.alpha_bar
+        return ab[t], ab[t_prev] if t_prev >= 0 else torch.ones((), device=ab.device)
+
+    @torch.no_grad()
+    def sample(self, n: int, steps: int | None = None, *, y: torch.Tensor | None = None,
+               method: str | None = None, eta: float = 0.0, batch_size: int = 256) -> torch.Tensor:
+        """Draw n images (n, C, H, W) in [0, 1] from the reverse process.
+
+        Args:
+            n: number of images.
+            steps: reverse steps; None runs all T. Fewer steps visit an evenly spaced subsequence.
+            y: labels (n,) for a class-conditional DDPM (uniform labels when None).
+            method: ``"ddpm"`` (ancestral, Algorithm 2) or ``"ddim"``; default: "ddpm" when running all
+                T steps, else "ddim".
+            eta: DDIM noise scale (0: deterministic; 1: the ancestral step).
+            batch_size: images per network call.
+        """
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"`n` (number of images) must be a positive int, got {n!r}")
+        method = method or ("ddpm" if steps is None or steps == self.timesteps else "ddim")
+        if method not in METHODS:
+            raise ValueError(f"`method`={method!r} is not a sampler; use one of {list(METHODS)}")
+        if not eta >= 0:
+            raise ValueError(f"`eta` must be >= 0, got {eta!r}")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"`batch_size` must be a positive int, got {batch_size!r}")
+        pairs = self._steps(steps)
+        y = self._check_y(y, n, sampling=True)
+        out = []
+        with _eval_mode(self.sampler_net):
+            for i in range(0, n, batch_size):
+                yb = y[i : i + batch_size] if y is not None else None
+                out.append(self._sample_batch(min(batch_size, n - i), pairs, yb, method, eta))
+        return ((torch.cat(out) + 1) / 2).clamp_(0, 1)
+
+    def _sample_batch(self, n: int, pairs, y, method: str, eta: float) -> torch.Tensor:
+        net, clip = self.sampler_net, self.config.clip_denoised
+        x = torch.randn(n, *self.x_shape, device=self.device)  # x_T: (n, C, H, W)
+        for t, t_prev in pairs:
+            eps = net(x, torch.full((n,), t, device=x.device, dtype=torch.int64), y)
+            ab_t, ab_prev = self._alpha_bars(t, t_prev)
+            if method == "ddpm":
+                x = ddpm_step(x, eps, ab_t, ab_prev, clip, last=t_prev < 0)
+            else:
+                x = ddim_step(x, eps, ab_t, ab_prev, clip, last=t_prev < 0, eta=eta)
+        return x  # (n, C, H, W) in [-1, 1]
+
+    # ---------------------------------------------------------------------------------------- Pyro model
+
+    def model(self, n: int, y: torch.Tensor | None = None, steps: int | None = None) -> torch.Tensor:
+        """Pyro program of the ancestral sampler: site ``x_<T>`` ~ N(0, I), then for each reverse step a
+        site ``x_<t>`` ~ N(mu_theta(x_{t+1}), beta~ I) (paper's 1-based t, each (n, C, H, W) with event
+        dim 3, under ``pyro.plate("data", n)``), the last step's mean as x_0, and the deterministic site
+        ``x`` = (x_0 + 1) / 2 clamped to [0, 1]; returns x. The network runs without gradients (a DDPM is
+        trained with :meth:`loss`, not through this program)."""
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"`n` (number of images) must be a positive int, got {n!r}")
+        y = self._check_y(y, n, sampling=True)
+        pairs, clip, net = self._steps(steps), self.config.clip_denoised, self.sampler_net
+        with pyro.plate("data", n), _eval_mode(net):
+            loc = torch.zeros(n, *self.x_shape, device=self.device)
+            x = pyro.sample(f"x_{self.timesteps}", dist.Normal(loc, 1.0).to_event(3))  # (n, C, H, W)
+            for t, t_prev in pairs:
+                with torch.no_grad():
+                    eps = net(x, torch.full((n,), t, device=x.device, dtype=torch.int64), y)
+                    ab_t, ab_prev = self._alpha_bars(t, t_prev)
+                    mean, var = ddpm_mean_var(x, eps, ab_t, ab_prev, clip)
+                if t_prev < 0:
+                    x = mean
+                else:
+                    x = pyro.sample(f"x_{t_prev + 1}", dist.Normal(mean, var.sqrt()).to_event(3))
+            return pyro.deterministic("x", ((x + 1) / 2).clamp(0, 1), event_dim=3)
+
+    # -------------------------------------------------------------------------------------------- state
+
+    def checkpoint_state(self) -> dict:
+        """Everything :meth:`from_state` needs: config, weights and whether there is an EMA copy."""
+        return {"ddpm_config": self.config.to_dict(), "ddpm": self.state_dict(),
+                "ema": self.net_ema is not None}
+
+    @classmethod
+    def from_state(cls, state: dict) -> DDPM:
+        """Rebuild a DDPM from :meth:`checkpoint_state` (or a trainer checkpoint) and load its weights."""
+        if not isinstance(state, dict) or "ddpm_config" not in state or "ddpm" not in state:
+            raise ValueError("this state has no 'ddpm_config'/'ddpm' entries; it was not written by "
+                             "DDPM.checkpoint_state or probgen.diffusion's trainer")
+        ddpm = cls(state["ddpm_config"])
+        if state.get("ema"):
+            ddpm.enable_ema()
+        ddpm.load_state_dict(state["ddpm"])
+        return ddpm
+
+    def extra_repr(self) -> str:
+        c = self.config
+        params = sum(p.numel() for p in self.net.parameters())
+        return (f"x_shape={c.x_shape}, timesteps={c.timesteps}, schedule={c.schedule!r}, "
+                f"num_classes={c.num_classes}, params={params:,}, ema={self.net_ema is not None}")
