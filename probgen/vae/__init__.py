@@ -12,7 +12,7 @@ torch.Size([16, 1, 28, 28])
 
 from probgen.vae.autoencoder import Autoencoder
 from probgen.vae.config import VAEConfig
-from probgen.vae.fast import FastTrace_ELBO, JointOptim
+from probgen.vae.fast import FastTrace_ELBO, FastTraceMeanField_ELBO, JointOptim
 from probgen.vae.likelihoods import get_likelihood, list_likelihoods
 from probgen.vae.model import VAE
 from probgen.vae.nets import list_archs, register_arch
@@ -22,6 +22,7 @@ __all__ = [
     "VAE",
     "Autoencoder",
     "FastTrace_ELBO",
+    "FastTraceMeanField_ELBO",
     "JointOptim",
     "VAEConfig",
     "get_likelihood",

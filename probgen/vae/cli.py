@@ -40,7 +40,8 @@ def register(train, top) -> None:
     for flag, (_, typ, help_) in _FLAGS.items():
         p.add_argument(flag, type=typ, default=None, help=help_, nargs="+" if flag == "--hidden" else None)
     p.add_argument("--elbo", choices=ELBOS, default=None,
-                   help="fast (FastTrace_ELBO, default) | trace (Trace_ELBO) | meanfield | jit")
+                   help="fast (FastTrace_ELBO, default) | fast-meanfield (closed-form KL) | trace | "
+                        "meanfield | jit (Pyro's Trace_ELBO, TraceMeanField_ELBO, JitTrace_ELBO)")
     p.add_argument("--binarize", choices=BINARIZE, default=None,
                    help="auto (fixed binary copy for bernoulli; default) | none | threshold | stochastic | "
                         "dynamic")

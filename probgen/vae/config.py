@@ -10,7 +10,7 @@ import difflib
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-ELBOS = ("fast", "trace", "meanfield", "jit")
+ELBOS = ("fast", "fast-meanfield", "trace", "meanfield", "jit")
 BINARIZE = ("auto", "none", "threshold", "stochastic", "dynamic")
 
 
@@ -32,7 +32,7 @@ class VAEConfig:
     epochs: int = 50
     batch_size: int = 128  # per process under torchrun
     lr: float = 1e-3  # Adam learning rate
-    elbo: str = "fast"  # "fast" (FastTrace_ELBO), "trace" (Trace_ELBO), "meanfield" (analytic KL), "jit"
+    elbo: str = "fast"  # fast | fast-meanfield (closed-form KL) | trace | meanfield | jit: see train.make_elbo
     num_particles: int = 1  # samples of z per image in the ELBO estimate
     seed: int = 0
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:N"

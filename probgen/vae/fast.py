@@ -11,7 +11,7 @@ bookkeeping that grows with the number of sites and parameters, not with the bat
 3. ``SVI.step`` then zeroes the gradients by allocating ``torch.zeros_like`` for every parameter, and the
    next backward pass adds into those zeros.
 
-:class:`FastTrace_ELBO` removes (1): for a probgen :class:`~probgen.vae.VAE`'s own ``model``/``guide`` it
+:class:`FastTrace_ELBO` (and :class:`FastTraceMeanField_ELBO`, its closed-form-KL twin) removes (1): for a probgen :class:`~probgen.vae.VAE`'s own ``model``/``guide`` it
 computes the very estimator ``Trace_ELBO`` builds (z = mu + sigma * eps, log p(x | z) + log p(z) -
 log q(z | x), summed over the batch and averaged over particles) directly from the networks, still
 registering the networks with ``pyro.module`` so that ``SVI`` finds and steps the parameters. For anything
@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 import pyro
 import torch
-from pyro.infer import Trace_ELBO
+from pyro.infer import Trace_ELBO, TraceMeanField_ELBO
 from pyro.optim import PyroOptim
 from pyro.poutine.runtime import _PYRO_STACK
 from pyro.poutine.trace_messenger import TraceMessenger
@@ -38,12 +38,10 @@ from probgen.vae.checks import check_mask
 from probgen.vae.model import VAE
 
 
-class FastTrace_ELBO(Trace_ELBO):
-    """``Trace_ELBO`` with a direct path for probgen VAEs (same estimator, same value, same gradients).
+class _FastVAEPath:
+    """The direct path shared by the fast ELBOs; ``analytic_kl`` picks the estimator."""
 
-    Use it wherever ``Trace_ELBO`` goes: ``SVI(vae.model, vae.guide, optim, FastTrace_ELBO())``.
-    ``num_particles`` draws are always vectorised (the estimator of ``vectorize_particles=True``).
-    """
+    analytic_kl = False
 
     def _fast_target(self, model, guide, args, kwargs):
         vae = getattr(model, "__self__", None)
@@ -71,7 +69,7 @@ class FastTrace_ELBO(Trace_ELBO):
             mask = check_mask(mask, x)
         vae._register("decoder")
         vae._register("encoder")
-        return vae.elbo_terms(x, y1h, self.num_particles, mask, reduce=True)
+        return vae.elbo_terms(x, y1h, self.num_particles, mask, analytic_kl=self.analytic_kl, reduce=True)
 
     def loss(self, model, guide, *args, **kwargs):
         vae = self._fast_target(model, guide, args, kwargs)
@@ -99,6 +97,24 @@ class FastTrace_ELBO(Trace_ELBO):
         loss = loss.item()
         warn_if_nan(loss, "loss")
         return loss
+
+
+class FastTrace_ELBO(_FastVAEPath, Trace_ELBO):
+    """``Trace_ELBO`` with a direct path for probgen VAEs (same estimator, same value, same gradients).
+
+    Use it wherever ``Trace_ELBO`` goes: ``SVI(vae.model, vae.guide, optim, FastTrace_ELBO())``.
+    ``num_particles`` draws are always vectorised (the estimator of ``vectorize_particles=True``).
+    """
+
+
+class FastTraceMeanField_ELBO(_FastVAEPath, TraceMeanField_ELBO):
+    """``TraceMeanField_ELBO`` (closed-form KL(q || p)) with the same direct path for probgen VAEs.
+
+    The estimator E_q[log p(x | z)] - KL(q(z | x) || N(0, I)) with one draw of z per particle, as Pyro
+    computes it for this model/guide pair; elsewhere it is ``TraceMeanField_ELBO``.
+    """
+
+    analytic_kl = True
 
 
 class JointOptim(PyroOptim):

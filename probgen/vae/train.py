@@ -30,8 +30,8 @@ from probgen.distributed import DistContext, setup_distributed
 from probgen.progress import progress
 from probgen.runs import RunDir
 from probgen.seeding import get_rng_state, set_rng_state
-from probgen.vae.config import VAEConfig
-from probgen.vae.fast import FastTrace_ELBO, JointOptim
+from probgen.vae.config import ELBOS, VAEConfig
+from probgen.vae.fast import FastTrace_ELBO, FastTraceMeanField_ELBO, JointOptim
 from probgen.vae.model import VAE
 
 
@@ -52,10 +52,15 @@ class TrainResult:
 
 
 def make_elbo(name: str, num_particles: int = 1):
-    """The Pyro ELBO object for ``VAEConfig.elbo``."""
+    """The Pyro ELBO for ``VAEConfig.elbo``: ``"fast"`` FastTrace_ELBO, ``"fast-meanfield"``
+    FastTraceMeanField_ELBO (closed-form KL), ``"trace"`` Trace_ELBO, ``"meanfield"``
+    TraceMeanField_ELBO, ``"jit"`` JitTrace_ELBO."""
     vec = num_particles > 1
     if name == "fast":
         return FastTrace_ELBO(num_particles=num_particles, vectorize_particles=vec, max_plate_nesting=1)
+    if name == "fast-meanfield":
+        return FastTraceMeanField_ELBO(num_particles=num_particles, vectorize_particles=vec,
+                                       max_plate_nesting=1)
     if name == "trace":
         return Trace_ELBO(num_particles=num_particles, vectorize_particles=vec, max_plate_nesting=1)
     if name == "meanfield":
@@ -63,7 +68,7 @@ def make_elbo(name: str, num_particles: int = 1):
     if name == "jit":
         return JitTrace_ELBO(num_particles=num_particles, vectorize_particles=vec, max_plate_nesting=1,
                              ignore_jit_warnings=True)
-    raise ValueError(f"`elbo`={name!r} is not an ELBO; use 'fast', 'trace', 'meanfield' or 'jit'")
+    raise ValueError(f"`elbo`={name!r} is not an ELBO; use one of {list(ELBOS)}")
 
 
 def load_data(cfg: VAEConfig) -> tuple[ImageData, ImageData]:
