@@ -32,7 +32,7 @@ class VAEConfig:
     epochs: int = 50
     batch_size: int = 128  # per process under torchrun
     lr: float = 1e-3  # Adam learning rate
-    elbo: str = "fast"  # fast | fast-meanfield (closed-form KL) | trace | meanfield | jit: see train.make_elbo
+    elbo: str = "fast"  # fast | fast-meanfield (closed-form KL) | trace | meanfield | jit (train.make_elbo)
     num_particles: int = 1  # samples of z per image in the ELBO estimate
     seed: int = 0
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:N"
