@@ -12,10 +12,11 @@ bookkeeping that grows with the number of sites and parameters, not with the bat
    next backward pass adds into those zeros.
 
 :class:`FastTrace_ELBO` (and :class:`FastTraceMeanField_ELBO`, its closed-form-KL twin) removes (1):
-for a probgen :class:`~probgen.vae.VAE`'s own ``model``/``guide`` it computes the very estimator ``Trace_ELBO`` builds (z = mu + sigma * eps, log p(x | z) + log p(z) -
-log q(z | x), summed over the batch and averaged over particles) directly from the networks, still
-registering the networks with ``pyro.module`` so that ``SVI`` finds and steps the parameters. For anything
-else (another model, a guide of your own, a ``poutine`` handler around the step) it *is* ``Trace_ELBO``.
+for a probgen :class:`~probgen.vae.VAE`'s own ``model``/``guide`` it computes the very estimator
+``Trace_ELBO`` builds (z = mu + sigma * eps, log p(x | z) + log p(z) - log q(z | x), summed over the
+batch and averaged over particles) directly from the networks, still registering the networks with
+``pyro.module`` so that ``SVI`` finds and steps the parameters. For anything else (another model, a
+guide of your own, a ``poutine`` handler around the step) it *is* ``Trace_ELBO``.
 
 :class:`JointOptim` removes (2) and (3): one torch optimizer over all parameters, and gradients set to
 None after its step, so ``SVI``'s zeroing finds nothing to allocate. Adam's update is elementwise, so one
