@@ -85,3 +85,11 @@ def test_bad_arguments_give_clear_errors(ev):
         SampleEvaluator("mnist-5k", split="val")
     with pytest.raises(ValueError, match="at least 2 images"):
         ev.fid(torch.rand(1, 1, 28, 28))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_evaluator_matches_cpu(ev, train):
+    x, _ = train
+    gpu = SampleEvaluator("mnist-5k", device="cuda")
+    assert gpu.fid(x.cuda()) == pytest.approx(ev.fid(x), rel=1e-3)  # TF32/cuDNN vs CPU float32 features
+    assert (gpu.predict(x) == ev.predict(x)).double().mean() > 0.995
