@@ -71,9 +71,9 @@ def _query(args) -> int:
     evidence = parse_evidence(bn, args.evidence)
     targets = args.target or None
     if args.approx:
-        post = bn.approximate_posterior(evidence, targets, num_samples=args.approx)
-        post = post[0] if isinstance(post, tuple) else post
-        print(f"likelihood weighting, {args.approx} samples")
+        lw = bn.approximate_posterior(evidence, targets, num_samples=args.approx)
+        post = lw.marginals
+        print(f"likelihood weighting, {args.approx} samples, effective sample size {float(lw.ess):.0f}")
     else:
         post = bn.posterior(evidence, targets)
         if evidence:
