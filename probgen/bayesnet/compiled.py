@@ -30,7 +30,8 @@ class Compiled:
         parents: ``parents[i]`` tuple of parent ids (BayesNet order), all ``< i``.
         cards: number of states per node.
         states: state names per node.
-        cpts: float64 CPU tensors, ``cpts[i]`` of shape ``(*parent_cards, cards[i])``.
+        cpts: float64 CPU tensors, ``cpts[i]`` of shape ``(*parent_cards, cards[i])``, rows renormalised
+            to sum to one exactly (to float64 round-off).
         order_pos: position of each node in the elimination order.
         largest, total: largest and summed clique table sizes (entries) of that order.
     """
@@ -50,7 +51,10 @@ class Compiled:
                 raise ValueError(
                     f"CPT of {n!r} has shape {tuple(t.shape)}; parents {bn.parents(n)} need {want}"
                 )
-            self.cpts.append(t)
+            # Rows are conditional distributions; BIF files round them (alarm's sum to 1 +- 1e-7), and
+            # renormalising makes barren-node pruning exact, so every plan gives the same answer.
+            sums = t.sum(-1, keepdim=True)
+            self.cpts.append(torch.where(sums > 0, t / sums, t))
         order, self.largest, self.total = best_order(moral_graph(self.parents), self.cards)
         self.order_pos = [0] * len(names)
         for k, v in enumerate(order):
