@@ -7,6 +7,8 @@ optimizer state, Pyro param store, epoch, every RNG), saves ``out/model.pt`` and
 
 Under ``torchrun`` each process trains on its shard of every epoch and gradients are averaged across
 processes before each optimizer step (:class:`probgen.distributed.DistContext`); rank 0 writes the files.
+A single-process ``--resume`` continues bit for bit; a multi-process one continues from the same weights
+and optimizer state with fresh per-process random streams (the checkpoint holds rank 0's RNG only).
 A loss that turns NaN or infinite stops the run with :class:`TrainingDiverged`; the last checkpoint written
 is the last good epoch.
 """
@@ -140,7 +142,7 @@ def train_vae(config: VAEConfig | dict, out: str | Path, *, resume: bool = False
     optim = JointOptim(torch.optim.Adam, {"lr": cfg.lr},
                        grad_hook=ctx.average_gradients if ctx.is_distributed else None)
     svi = SVI(vae.model, vae.guide, optim, make_elbo(cfg.elbo, cfg.num_particles))
-    start = _resume(run, vae, optim, cfg) if resume else 0
+    start = _resume(run, vae, optim, cfg, ctx) if resume else 0
     result = TrainResult(vae, run, cfg)
     _fit(svi, vae, optim, run, cfg, ctx, train, test, start, result, quiet)
     if ctx.is_main:
@@ -191,7 +193,7 @@ def _checkpoint(vae: VAE, optim: JointOptim, cfg: VAEConfig, epoch: int) -> dict
             "param_store": param_store_state(), "rng": get_rng_state()}
 
 
-def _resume(run: RunDir, vae: VAE, optim: JointOptim, cfg: VAEConfig) -> int:
+def _resume(run: RunDir, vae: VAE, optim: JointOptim, cfg: VAEConfig, ctx: DistContext) -> int:
     """Restore the last checkpoint into ``vae``/``optim``/param store/RNGs; returns its epoch (0: none)."""
     if not run.has("last"):
         return 0
@@ -207,6 +209,8 @@ def _resume(run: RunDir, vae: VAE, optim: JointOptim, cfg: VAEConfig) -> int:
     load_param_store_state({"params": rest, "constraints": state["param_store"]["constraints"]})
     optim.set_state(state["optim"])
     set_rng_state(state["rng"])
+    if ctx.is_distributed:  # the checkpoint holds rank 0's RNG; give every process its own stream again
+        torch.manual_seed(cfg.seed * 1_000 + ctx.rank + 7_919 * int(state["epoch"]))
     run.truncate_metrics("epoch", state["epoch"])
     return int(state["epoch"])
 
@@ -219,7 +223,8 @@ def _finish(vae, run, cfg, ctx, train, test, result) -> None:
         from probgen.vae.figures import training_figures
 
         result.figures = training_figures(vae, run, cfg, train, test, ctx)
-    last = result.metrics[-1] if result.metrics else {}
+    rows = run.read_metrics()
+    last = {k: float(v) for k, v in rows[-1].items() if v != ""} if rows else {}
     summary = {"epochs": cfg.epochs, "test_elbo": last.get("test_elbo"), "train_elbo": last.get("train_elbo"),
                "test_log_likelihood": result.test_log_likelihood, "iwae_samples": cfg.iwae_samples,
                "iwae_images": min(cfg.iwae_images, len(test.images)),

@@ -144,3 +144,14 @@ def test_config_roundtrip_through_run(tmp_path):
     result = train_vae({**TINY, "epochs": 1, "iwae_samples": 0}, tmp_path / "cfg")
     saved = json.loads((tmp_path / "cfg/config.json").read_text())
     assert VAEConfig.from_dict(saved) == result.config and result.test_log_likelihood is None
+
+
+def test_resume_of_a_finished_run_trains_nothing(tmp_path):
+    first = train_vae({**TINY, "epochs": 1}, tmp_path / "f")
+    pyro.clear_param_store()
+    again = train_vae({**TINY, "epochs": 1}, tmp_path / "f", resume=True)
+    assert again.metrics == [] and len(again.run.read_metrics()) == 1
+    for p, q in zip(first.vae.parameters(), again.vae.parameters()):
+        assert torch.equal(p, q)
+    summary = json.loads((tmp_path / "f/summary.json").read_text())
+    assert summary["test_elbo"] == pytest.approx(first.metrics[0]["test_elbo"], abs=1e-3)
