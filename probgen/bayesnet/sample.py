@@ -107,22 +107,27 @@ def _sampling_tables(bn) -> list:
     return bn._cache["lookup"]
 
 
-_BUCKETS = 256  # buckets per row of a lookup table (fewer for tables with many rows)
+_BUCKETS = 256  # buckets per row of a lookup table (fewer for tables with many rows); at most 2^8
+_SLOTS = 7  # 8-bit bucket indices cut from one 63-bit random integer (bits 0..55, all uniform)
 _LOOKUP_SIZE = 2**20  # at most about this many entries per node's lookup table
 
 
 def forward_sample(bn, num_samples: int, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
     """Ancestral samples: dict node -> int64 tensor (num_samples,) of state indices.
 
-    Each node costs one random integer per row (a bucket of the unit interval), one fused multiply-add per
-    parent and one table lookup; the few draws whose bucket straddles a CDF boundary are refined exactly.
+    Each node costs 8 random bits per row (a bucket of the unit interval; one 63-bit draw serves 7 nodes),
+    one fused multiply-add per parent and one table lookup; the few draws whose bucket straddles a CDF
+    boundary (at most (card - 1) / 256 of them) are refined exactly with a float64 uniform.
     """
     if isinstance(num_samples, bool) or not isinstance(num_samples, int | np.integer) or num_samples < 0:
         raise ValueError(f"`num_samples` must be a non-negative int, got {num_samples!r}")
     n = int(num_samples)
     out: dict[str, torch.Tensor] = {}
-    for node, parents, strides, buckets, table, cdf in _sampling_tables(bn):
-        idx = torch.randint(0, buckets, (n,), generator=generator)  # (n,) bucket of each draw
+    bits = torch.empty(0, dtype=torch.int64)
+    for k, (node, parents, strides, buckets, table, cdf) in enumerate(_sampling_tables(bn)):
+        if k % _SLOTS == 0:  # 63 random bits per row serve _SLOTS nodes, 8 bits each
+            bits = torch.empty(n, dtype=torch.int64).random_(generator=generator)  # (n,) in [0, 2^63)
+        idx = (bits >> (8 * (k % _SLOTS))) & (buckets - 1)  # (n,) bucket of each draw, uniform
         for p, s in zip(parents, strides):
             idx.add_(out[p], alpha=s)  # (n,) row * B + bucket
         state = torch.take(table, idx)  # (n,), -1 where the bucket straddles a CDF boundary
