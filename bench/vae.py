@@ -171,6 +171,8 @@ def speed(args) -> list[str]:
                                                     pyro.optim.Adam({"lr": 1e-3})),
     }
     names = list(variants)
+    if args.profile:
+        _profile(variants["plain Pyro: Trace_ELBO + pyro.optim.Adam"], batches)
     import warnings
 
     with warnings.catch_warnings():  # torch.jit.trace's deprecation notice, once per JIT compile
@@ -199,6 +201,22 @@ def speed(args) -> list[str]:
         lines.append(f"| {n} | {statistics.median(times[n]):.2f} | {statistics.median(ratios):.3f} | "
                      f"{q1:.3f}-{q3:.3f} |")
     return lines
+
+
+def _profile(step, batches, n: int = 60) -> None:
+    """Print where a plain Pyro SVI step spends its time (cProfile, own time per function)."""
+    import cProfile
+    import pstats
+
+    for b in batches[:3]:
+        step(b)
+    prof = cProfile.Profile()
+    prof.enable()
+    for i in range(n):
+        step(batches[i % len(batches)])
+    prof.disable()
+    print(f"cProfile of {n} plain Pyro SVI steps (top functions by own time):")
+    pstats.Stats(prof).sort_stats("tottime").print_stats(18)
 
 
 # ---------------------------------------------------------------------------------------------- quality
@@ -279,6 +297,7 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="tiny settings (seconds), for smoke tests")
     p.add_argument("--only", choices=["speed", "quality"], help="run one part only")
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
+    p.add_argument("--profile", action="store_true", help="also cProfile the plain Pyro step")
     p.add_argument("--rounds", type=int, default=30)
     p.add_argument("--steps", type=int, default=10, help="steps per timed block")
     p.add_argument("--epochs", type=int, default=50)
