@@ -155,6 +155,8 @@ class JointOptim(PyroOptim):
         new = [p for p in params if p not in self._known]
         if new:
             self._add(new)
+        if self.optimizer is None:  # nothing to optimise yet
+            return
         if self.grad_hook is not None:
             self.grad_hook(self._params)
         self.optimizer.step(*args, **kwargs)
