@@ -155,8 +155,9 @@ class TabularCPD:
             return self
         if self.probs.ndim == 2 and shape[0] == math.prod(parent_cards):
             return _replace_probs(self, self.probs.reshape(want))
+        flat = f" or ({math.prod(parent_cards)}, {self.card})" if len(parent_cards) > 1 else ""
         raise ValueError(f"{where} has shape {shape} but parents {self.parents} with cardinalities "
-                         f"{list(parent_cards)} need {want} or ({math.prod(parent_cards)}, {self.card})")
+                         f"{list(parent_cards)} need {want}{flat}")
 
     def point_mass(self, state) -> TabularCPD:
         """A root CPD over the same states that puts all mass on ``state`` (a name)."""
