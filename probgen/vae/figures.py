@@ -40,9 +40,11 @@ def samples_figure(vae, path: str | os.PathLike, n: int = 64) -> Path:
 
 @torch.no_grad()
 def reconstructions_figure(vae, x: torch.Tensor, y, path: str | os.PathLike, n: int = 16) -> Path:
-    """Top row: inputs x[:n]; bottom row: their reconstructions."""
-    x = x[:n]
-    y = y[:n] if vae.num_classes else None
+    """Top row: n inputs spread evenly over ``x`` (data sets sorted by class show every class); bottom
+    row: their reconstructions."""
+    idx = torch.linspace(0, len(x) - 1, min(n, len(x))).long()
+    x = x[idx]
+    y = y[idx] if vae.num_classes else None
     return save_image_grid(torch.cat([x, vae.reconstruct(x, y)]), path, nrow=len(x))
 
 
