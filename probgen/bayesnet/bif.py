@@ -109,13 +109,13 @@ def _to_graph(doc, normalize: bool) -> nx.DiGraph:
 
 
 # ------------------------------------------------------------------------------------------- writer
-_BARE = re.compile(r"[^\s{}()\[\];,|\"/=]+")
-_KEYWORDS = {"network", "variable", "probability", "property", "type", "discrete", "table", "default"}
+_BARE = re.compile(r"(?:[^\s{}()\[\];,|\"/]|/(?![/*]))+")  # what the scanner reads as one word
 
 
 def _quote(name) -> str:
+    """The name as written: bare when the scanner reads it back as one word, else in double quotes."""
     s = str(name)
-    if _BARE.fullmatch(s) and s not in _KEYWORDS:
+    if _BARE.fullmatch(s):
         return s
     if '"' in s or "\n" in s or not s:
         raise ValueError(f"name {s!r} cannot be written to BIF (empty, or it contains a quote or a newline)")

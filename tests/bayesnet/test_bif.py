@@ -4,6 +4,7 @@ and read -> write -> read identity on every network pgmpy bundles."""
 import gzip
 import warnings
 
+import networkx as nx
 import numpy as np
 import pytest
 import torch
@@ -11,7 +12,7 @@ from bn_helpers import five_node, sprinkler
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from probgen.bayesnet import BayesNet, BIFError, bif_string, read_bif, write_bif
+from probgen.bayesnet import BayesNet, BIFError, TabularCPD, bif_string, read_bif, write_bif
 from probgen.bayesnet.networks import _pgmpy_dir, network_path
 
 PGMPY = _pgmpy_dir()
@@ -219,3 +220,18 @@ def test_mutated_files_parse_or_raise_bif_error(data):
         assert e.line >= 1 and e.column >= 1
     else:
         assert _same(read_bif(bif_string(bn)), bn)
+
+
+def test_writer_quotes_only_what_needs_it():
+    g = nx.DiGraph([("table", "two words")])
+    g.nodes["table"]["cpd"] = TabularCPD(["Asy/Patch", ">=7.5", "a,b"], [0.2, 0.3, 0.5])
+    g.nodes["two words"]["cpd"] = TabularCPD([0, 1], [[0.5, 0.5]] * 3, parents=["table"])
+    bn = BayesNet(g)
+    text = bif_string(bn)
+    assert "variable table {" in text and '"two words"' in text and "{ Asy/Patch, >=7.5, \"a,b\" }" in text
+    again = read_bif(text)
+    assert again.states("table") == ["Asy/Patch", ">=7.5", "a,b"] and again.states("two words") == ["0", "1"]
+    assert torch.equal(again.cpt("two words"), bn.cpt("two words"))
+    g.nodes["table"]["cpd"] = TabularCPD(['say "hi"', "b", "c"], [0.2, 0.3, 0.5])
+    with pytest.raises(ValueError, match="cannot be written to BIF"):
+        bif_string(BayesNet(g))

@@ -68,3 +68,13 @@ def test_infer_discrete_gives_the_map_of_a_tiny_network():
     for row, wet in enumerate([1, 0]):
         best = divmod(int(table[..., wet].argmax()), 2)  # (Rain, Sprinkler) maximising P(., ., wet)
         assert (tr.nodes["Rain"]["value"][row].item(), tr.nodes["Sprinkler"]["value"][row].item()) == best
+
+
+def test_bad_data_is_a_clear_error():
+    bn = sprinkler()
+    with pytest.raises(ValueError, match="state index 2 is out of range"):
+        bn.model({"Wet": torch.tensor([2])})
+    with pytest.raises(ValueError, match="unknown node 'Snow'"):
+        bn.model({"Snow": torch.tensor([0])})
+    with pytest.raises(ValueError, match="positive int, got 0"):
+        bn.model(num_rows=0)
