@@ -1,25 +1,24 @@
 """Running a :class:`~probgen.bayesnet.plan.Plan`: sum-product and max-product over torch tensors.
 
 Sum-product (Darwiche, "A differential approach to inference in Bayesian networks", JACM 2003): the
-contraction of every table gives Z_b = P(e_b) for each row b, and the gradient of log Z_b with respect to
-node n's indicator lambda_n (all ones where n is unobserved) is P(n | e_b). One contraction plus one
-backward pass answers every marginal of every row. Tables that absorbed many observations are divided by
-their per-row maximum (detached, so the gradient of log Z is unchanged) and the scale is carried in log
-space: P(e) does not underflow even when it is below float64's range.
+contraction of every table gives Z_b = P(e_b) for each row b, and d log Z_b / d(table) times the table,
+summed down to one node's axis, is P(node | e_b). One contraction plus one backward pass answers every
+marginal of every row; the backward pass is written out (not autograd) so that each adjoint keeps its row
+axis even where the forward table has none. Tables that absorbed many observations are divided by their
+per-row maximum and the scale is carried in log space: P(e) does not underflow even below float64's
+range, and the adjoints are divided by the same constants.
 
-Max-product runs the same schedule in log space with ``max`` in place of ``sum``; ``torch.max`` sends its
-gradient to a single maximiser, so the gradient with respect to each (log) indicator is one-hot at the
-node's value in one most probable explanation (the "Viterbi by backprop" view of max-product).
+Max-product runs the same schedule in log space with ``max`` in place of ``sum``, under autograd:
+``torch.max`` sends its gradient to a single maximiser, so the gradient with respect to each (log)
+indicator is one-hot at the node's value in one most probable explanation ("Viterbi by backprop").
 """
 
 from __future__ import annotations
 
 import torch
 
-from probgen.bayesnet.plan import BATCH, Plan
-
-# torch.einsum's Python wrapper costs as much as a small contraction; plans pass checked equations.
-_einsum = torch._C._VariableFunctions.einsum
+from probgen.bayesnet.kernels import BATCH, run_op
+from probgen.bayesnet.plan import Plan
 
 
 class ZeroEvidence(Exception):
@@ -30,23 +29,23 @@ class ZeroEvidence(Exception):
         self.rows = rows
 
 
-def _leaf_tables(plan: Plan, tables, ev, n_rows: int, lams, log: bool) -> list[torch.Tensor]:
-    """The leaf tables: CPTs with evidence axes indexed away and lambdas folded in."""
+def _leaf_tables(plan: Plan, tables, ev, lams, log: bool) -> list[torch.Tensor]:
+    """The leaf tables: CPTs with evidence axes indexed away, indicators folded in; row axis last."""
     out = []
     for leaf in plan.leaves:
         t = tables[leaf.node]
         if leaf.cols:
             t = t.permute(leaf.perm)
             if plan.batched:
-                t = t[tuple(ev[:, c] for c in leaf.cols)]  # (N, *rest)
+                t = t[(Ellipsis, *(ev[:, c] for c in leaf.cols))]  # (*rest, N)
             else:
-                t = t[tuple(ev[c] for c in leaf.cols)]  # (*rest)
+                t = t[(Ellipsis, *(ev[c] for c in leaf.cols))]  # (*rest)
         if leaf.lam >= 0:
             lam = lams[leaf.lam]  # (N, card) or (card,)
             if plan.batched:
                 if not leaf.cols:
-                    t = t.unsqueeze(0)
-                lam = lam.view(n_rows, *([1] * (t.dim() - 2)), lam.shape[-1])
+                    t = t.unsqueeze(-1)
+                lam = lam.t()  # (card, N): broadcasts against (..., card, N)
             t = t + lam if log else t * lam
         out.append(t)
     return out
@@ -55,17 +54,14 @@ def _leaf_tables(plan: Plan, tables, ev, n_rows: int, lams, log: bool) -> list[t
 def make_lambdas(plan: Plan, ev, n_rows: int, device, dtype, log: bool) -> list[torch.Tensor]:
     """Indicators: ones for unobserved nodes, one-hot in rows where a partly observed node is observed.
 
-    Shapes ``(N, card)`` when batched, ``(card,)`` otherwise; log-indicators (0 / -inf) if ``log``.
+    Shapes ``(N, card)`` when batched, ``(card,)`` otherwise; log-indicators (0 / -inf) if ``log``; the
+    ones whose gradient max-product wants require grad.
     """
     lams = []
     for v, grad, col in zip(plan.lam_nodes, plan.lam_grad, plan.lam_cols):
         card = plan.cards[v]
         shape = (n_rows, card) if plan.batched else (card,)
-        lam = (
-            torch.zeros(shape, device=device, dtype=dtype)
-            if log
-            else torch.ones(shape, device=device, dtype=dtype)
-        )
+        lam = torch.full(shape, 0.0 if log else 1.0, device=device, dtype=dtype)
         if col >= 0:  # observed in some rows: one-hot there
             vals = ev[:, col]  # (N,)
             hit = torch.nn.functional.one_hot(vals.clamp(min=0), card).bool()  # (N, card)
@@ -81,9 +77,11 @@ _CONST: dict = {}
 
 
 def dense_lambdas(plan: Plan, ev, device, dtype, log: bool) -> list[torch.Tensor]:
-    """Indicators for a :func:`~probgen.bayesnet.plan.dense_plan`: one-hot rows on the observed nodes
-    (``ev``: ``(nodes, values)``), ones (zeros in log space) elsewhere; ``(card,)`` each. For max-product
-    the unobserved ones are fresh leaves that require grad."""
+    """Indicators for a :func:`~probgen.bayesnet.plan.dense_plan`, ``(card,)`` each.
+
+    One-hot rows on the observed nodes (``ev``: ``(nodes, values)``), ones (zeros in log space)
+    elsewhere. For max-product the unobserved ones are fresh leaves that require grad.
+    """
     observed = dict(zip(*ev))
     lams = []
     for v, card in enumerate(plan.cards):
@@ -93,12 +91,24 @@ def dense_lambdas(plan: Plan, ev, device, dtype, log: bool) -> list[torch.Tensor
             continue
         key = (card, str(device), dtype, log)
         const = _CONST.get(key)
-        if const is None:  # ones / eye (log: zeros / log-eye), made once
+        if const is None:  # eye and ones (log: log-eye and zeros), made once
             eye = torch.eye(card, device=device, dtype=dtype)
             ones = torch.ones(card, device=device, dtype=dtype)
             const = _CONST[key] = (eye.log(), ones.log()) if log else (eye, ones)
         lams.append(const[1] if x is None else const[0][x])
     return lams
+
+
+def _rescale(x: torch.Tensor, batched: bool):
+    """``x`` divided by its maximum (per row: over all axes but the last, the row axis), and that max."""
+    c = x
+    if batched:
+        if x.dim() > 1:
+            c = x.amax(tuple(range(x.dim() - 1)))  # (N,)
+    elif x.dim():
+        c = x.amax()
+    c = torch.where(c > 0, c, torch.ones_like(c))
+    return x / c, c
 
 
 def contract_sum(plan: Plan, tables, ev, n_rows: int, lams, marginals=True):
@@ -109,28 +119,22 @@ def contract_sum(plan: Plan, tables, ev, n_rows: int, lams, marginals=True):
     ``(N, card)`` or ``(card,)``. Raises :class:`ZeroEvidence` before the backward pass when some row
     has P(e) = 0.
     """
-    buf: list = _leaf_tables(plan, tables, ev, n_rows, lams, log=False)
+    buf: list = _leaf_tables(plan, tables, ev, lams, log=False)
     buf.extend([None] * len(plan.steps))
     scales: list = [None] * len(plan.steps)
     log_scale = None
     for i, st in enumerate(plan.steps):
-        x = _einsum(st.equation, [buf[st.a]] if st.b < 0 else [buf[st.a], buf[st.b]])
+        x = run_op(st.fwd, [buf[st.a]] if st.b < 0 else [buf[st.a], buf[st.b]])
         if st.rescale:
-            batched = plan.batched and st.keep[:1] == (BATCH,)
-            c = x
-            if c.dim() > int(batched):
-                c = c.flatten(int(batched)).amax(-1)  # (N,) or ()
-            c = torch.where(c > 0, c, torch.ones_like(c))
-            x = x / c.reshape(tuple(c.shape) + (1,) * (x.dim() - c.dim()))
+            x, c = _rescale(x, plan.batched and st.keep[-1:] == (BATCH,))
             scales[i] = c
             log_scale = c.log() if log_scale is None else log_scale + c.log()
         buf[st.out] = x
     shape = (n_rows,) if plan.batched else ()
-    device, dtype = tables[0].device, tables[0].dtype
     if plan.final:  # Z is their product; summed as logs, since there may be thousands (observed leaves)
         log_z = torch.stack([buf[s].expand(shape) for s in plan.final]).log().sum(0)
     else:
-        log_z = torch.zeros(shape, device=device, dtype=dtype)
+        log_z = torch.zeros(shape, device=tables[0].device, dtype=tables[0].dtype)
     if log_scale is not None:
         log_z = log_z + log_scale
     if marginals is False:
@@ -140,7 +144,11 @@ def contract_sum(plan: Plan, tables, ev, n_rows: int, lams, marginals=True):
         raise ZeroEvidence(bad.nonzero().flatten())
     if not plan.marginals:
         return log_z, {}
-    wanted = set(plan.marginals) if marginals is True else marginals
+    return log_z, _backward(plan, buf, scales, shape, set(plan.marginals) if marginals is True else marginals)
+
+
+def _backward(plan: Plan, buf, scales, shape, wanted) -> dict[int, torch.Tensor]:
+    """Adjoints d log Z / d table from the root down; marginals where they reach a wanted leaf."""
     adj: list = [None] * len(buf)
     for s in plan.final:  # d log Z / d t_s = 1 / t_s, one per row
         adj[s] = (1.0 / buf[s]).expand(shape)
@@ -151,34 +159,24 @@ def contract_sum(plan: Plan, tables, ev, n_rows: int, lams, marginals=True):
         if g is None:
             continue
         adj[st.out] = None
-        if scales[i] is not None:
-            c = scales[i]
-            g = g / c.reshape(tuple(c.shape) + (1,) * (g.dim() - c.dim()))
-        a, b = buf[st.a], (buf[st.b] if st.b >= 0 else None)
+        if scales[i] is not None:  # the forward divided this table by c: so is its adjoint
+            g = g / scales[i]
+        a = buf[st.a]
+        b = buf[st.b] if st.b >= 0 else None
         if st.grad_a is not None:
-            adj[st.a] = _adjoint(st.grad_a, g, b)
+            adj[st.a] = run_op(st.grad_a, [g] if b is None else [g, b])
         elif st.marg_a is not None and st.marg_a[0] in wanted:
-            out[st.marg_a[0]] = _einsum(st.marg_a[1], [g, a] if b is None else [g, b, a])
+            out[st.marg_a[0]] = run_op(st.marg_a[1], [g, a] if b is None else [g, b, a])
         if st.grad_b is not None:
-            adj[st.b] = _adjoint(st.grad_b, g, a)
+            adj[st.b] = run_op(st.grad_b, [g, a])
         elif st.marg_b is not None and st.marg_b[0] in wanted:
-            out[st.marg_b[0]] = _einsum(st.marg_b[1], [g, a, b])
-    return log_z, out
-
-
-def _adjoint(spec, g, other):
-    if other is not None:
-        g = _einsum(spec.equation, [g, other])
-    elif spec.perm is not None:
-        g = g.permute(spec.perm)
-    for d in spec.unsqueeze:
-        g = g.unsqueeze(d)
-    return g
+            out[st.marg_b[0]] = run_op(st.marg_b[1], [g, a, b])
+    return out
 
 
 def contract_max(plan: Plan, log_tables, ev, n_rows: int, log_lams) -> torch.Tensor:
     """max over unobserved assignments of log P(x, e), shape ``(N,)`` or ``()``; differentiable."""
-    buf: list = _leaf_tables(plan, log_tables, ev, n_rows, log_lams, log=True)
+    buf: list = _leaf_tables(plan, log_tables, ev, log_lams, log=True)
     buf.extend([None] * len(plan.steps))
     for st in plan.steps:
         union = (*st.keep, *st.elim)

@@ -17,6 +17,7 @@ References:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import torch
@@ -79,6 +80,8 @@ def posterior(
     tids = parse_targets(net, targets, ev)
     if ev.batched and ev.n_rows == 0:
         return {net.names[v]: torch.zeros(0, net.cards[v], device=device, dtype=dtype) for v in tids}
+    full_ev = ev
+    ev, inverse = _distinct_rows(ev)
     plan = _plan(net, ev, tids, "sum", dtype, max_table_size)
     tables = net.tables(device, dtype)
     out: dict[int, list[torch.Tensor]] = {v: [] for v in tids}
@@ -88,9 +91,9 @@ def posterior(
             try:
                 _, marg = contract_sum(plan, tables, values, hi - lo, lams, set(tids))
             except ZeroEvidence as e:
-                _zero_error(net, ev, e.rows + lo)
+                _zero_error(net, full_ev, e.rows + lo, inverse)
             _collect(out, marg, ev, values, tids, net.cards, device, dtype)
-    return {net.names[v]: (torch.cat(ts) if len(ts) > 1 else ts[0]) for v, ts in out.items()}
+    return {net.names[v]: _expand(torch.cat(ts) if len(ts) > 1 else ts[0], inverse) for v, ts in out.items()}
 
 
 def log_probability(
@@ -110,6 +113,7 @@ def log_probability(
     ev, device = _evidence(net, evidence, device)
     if ev.batched and ev.n_rows == 0:
         return torch.zeros(0, device=device, dtype=dtype)
+    ev, inverse = _distinct_rows(ev)
     plan = _plan(net, ev, [], "sum", dtype, max_table_size)
     tables = net.tables(device, dtype)
     parts = []
@@ -117,7 +121,7 @@ def log_probability(
         for lo, hi, values in _chunks(ev, plan, dtype):
             lams = _lambdas(plan, ev, values, hi - lo, device, dtype, log=False)
             parts.append(contract_sum(plan, tables, values, hi - lo, lams, marginals=False)[0])
-    return torch.cat(parts) if len(parts) > 1 else parts[0]
+    return _expand(torch.cat(parts) if len(parts) > 1 else parts[0], inverse)
 
 
 def probability(bn, evidence=None, **kw) -> torch.Tensor:
@@ -153,6 +157,8 @@ def map_assignment(
     if ev.batched and ev.n_rows == 0:
         empty = {net.names[v]: torch.zeros(0, dtype=torch.int64, device=device) for v in tids}
         return (empty, torch.zeros(0, dtype=dtype, device=device)) if return_log_prob else empty
+    full_ev = ev
+    ev, inverse = _distinct_rows(ev)
     plan = _plan(net, ev, tids, "max", dtype, max_table_size)
     tables = net.tables(device, dtype, log=True)
     out: dict[int, list[torch.Tensor]] = {v: [] for v in tids}
@@ -163,18 +169,18 @@ def map_assignment(
             top = contract_max(plan, tables, values, hi - lo, lams)
             bad = ~(top > float("-inf"))
             if bool(bad.any()):
-                _zero_error(net, ev, bad.nonzero().flatten() + lo)
+                _zero_error(net, full_ev, bad.nonzero().flatten() + lo, inverse)
             wanted = [(v, lam) for v, lam in zip(plan.lam_nodes, lams) if lam.requires_grad]
             grads = torch.autograd.grad(top.sum(), [lam for _, lam in wanted]) if wanted else ()
         for (v, _), g in zip(wanted, grads):
             if v in out:
                 out[v].append(g.argmax(-1))
         best.append(top.detach())
-    if ev.batched:
-        result = {net.names[v]: torch.cat(ts) for v, ts in out.items()}
-    else:
+    if not ev.batched:
         result = {net.names[v]: net.states[v][int(ts[0])] for v, ts in out.items()}
-    return (result, torch.cat(best) if ev.batched else best[0]) if return_log_prob else result
+        return (result, best[0]) if return_log_prob else result
+    result = {net.names[v]: _expand(torch.cat(ts), inverse) for v, ts in out.items()}
+    return (result, _expand(torch.cat(best), inverse)) if return_log_prob else result
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
@@ -238,16 +244,62 @@ def _chunks(ev: Evidence, plan: Plan, dtype):
         yield lo, hi, ev.values[lo:hi]
 
 
-def _zero_error(net, ev: Evidence, rows: torch.Tensor):
+def _zero_error(net, ev: Evidence, rows: torch.Tensor, inverse=None):
+    """Raise the ValueError for rows (of the distinct rows, if ``inverse`` maps them back) with P(e) = 0."""
     if not ev.batched:
         raise ValueError(
             f"the evidence {ev.row(net, 0)} has probability zero (contradictory); no posterior exists"
         )
+    if inverse is not None:
+        rows = torch.isin(inverse, rows.to(inverse.device)).nonzero().flatten()
     first = int(rows[0])
     raise ValueError(
         f"the evidence has probability zero (contradictory) in {len(rows)} row(s), first row {first}: "
         f"{ev.row(net, first)}; drop those rows or fix their evidence"
     )
+
+
+def _distinct_rows(ev: Evidence):
+    """Evidence rows deduplicated, and the index that maps results back: ``(ev, inverse (N,) or None)``.
+
+    Rows often repeat (a few observed nodes with a few states each give few distinct rows): each distinct
+    row is computed once. Skipped when it would save little.
+    """
+    if not ev.batched or ev.n_rows < 2 or not ev.nodes:
+        return ev, None
+    distinct, inverse = _unique_rows(ev.values)
+    if distinct is None or len(distinct) > 0.75 * ev.n_rows:
+        return ev, None
+    return dataclasses.replace(ev, values=distinct, n_rows=len(distinct)), inverse
+
+
+def _unique_rows(values: torch.Tensor):
+    """``(distinct (U, k), inverse (N,))`` of an int64 matrix with entries >= -1, or ``(None, None)``.
+
+    One int64 key per row (``torch.unique(dim=0)`` compares rows one by one, 50x slower): exact mixed
+    radix when the states fit in 63 bits, else a multiplicative hash whose grouping is then verified.
+    """
+    radix = (values.amax(0) + 2).tolist()  # (k,) digits per column, -1 shifted to 0
+    shifted = values + 1
+    if math.prod(radix) < 2**62:
+        weights = [math.prod(radix[j + 1 :]) for j in range(len(radix))]
+        exact = True
+    else:
+        gen = torch.Generator().manual_seed(len(radix))  # fixed random odd multipliers: a linear hash
+        weights = (torch.randint(-(2**62), 2**62, (len(radix),), generator=gen) * 2 + 1).tolist()
+        exact = False
+    keys = shifted @ torch.tensor(weights, dtype=torch.int64, device=values.device)  # (N,), wraps mod 2**64
+    _, inverse = torch.unique(keys, return_inverse=True)
+    first = torch.full((int(inverse.max()) + 1,), len(keys), device=values.device, dtype=torch.int64)
+    first = first.scatter_reduce(0, inverse, torch.arange(len(keys), device=values.device), "amin")
+    distinct = values[first]  # (U, k): the first row of each group
+    if not exact and not bool((distinct[inverse] == values).all()):
+        return None, None  # a hash collision: do not deduplicate
+    return distinct, inverse
+
+
+def _expand(t: torch.Tensor, inverse) -> torch.Tensor:
+    return t if inverse is None else t[inverse]
 
 
 def _collect(out, marg, ev: Evidence, values, tids, cards, device, dtype) -> None:

@@ -4,16 +4,20 @@ A plan is made once per (network, query pattern) and cached by :class:`probgen.b
 The pattern is: which nodes are observed in every row (their axes are *sliced* out of the tables), which
 are observed in some rows only (multiplied by an evidence indicator), which marginals are wanted, sum- or
 max-product, and whether rows are batched. Making a plan (pruning barren nodes, bucket elimination along
-the network's elimination order, pairwise einsum equations) costs microseconds to milliseconds; running it
-is :mod:`probgen.bayesnet.contract`.
+the network's elimination order, one :class:`~probgen.bayesnet.kernels.Op` per step) costs microseconds
+to milliseconds; running it is :mod:`probgen.bayesnet.contract`.
 
-Each table of the plan is the CPT of one node with the observed axes sliced away and, for a node whose
-marginal is wanted (or that is observed in some rows), an indicator lambda of shape ``(N, card)`` folded
-into its last axis (Darwiche 2003). Folding keeps every table the size of a CPT: passing the indicators
-as separate operands lets a greedy path multiply them together into a table over all rows and all their
-variables (the 60 GB blow-up of ``../shared/DESIGN-NOTES.md``). Bucket elimination contracts only tables
-that share the variable being eliminated, two at a time, so no step is ever larger than a clique of the
-triangulated moral graph, and each einsum has a handful of subscripts (far below torch's 52).
+Each table of the plan is the CPT of one node with the observed axes sliced away; a node observed in
+some rows only gets an indicator ``(N, card)`` folded into its own axis. Folding keeps every table the
+size of a CPT: passing indicators as separate operands lets a greedy path multiply them together into a
+table over all rows and all their variables (the 60 GB blow-up of ``../shared/DESIGN-NOTES.md``).
+Bucket elimination contracts only tables that share the variable being eliminated, two at a time, so
+no step is larger than a clique of the triangulated moral graph, and each has a handful of axes (far
+below einsum's 52 letters). Batched tables keep the row axis last.
+
+Marginals come from adjoints d log Z / d table, propagated back through the same steps (the backward
+pass of Darwiche's differential approach, written out so that every adjoint keeps its row axis even
+where the forward table has none).
 """
 
 from __future__ import annotations
@@ -21,23 +25,22 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-import string
 from dataclasses import dataclass
 
-BATCH = -1  # the variable id of the row (batch) axis in a scope
-LETTERS = string.ascii_letters  # torch.einsum accepts these 52 subscripts
+from probgen.bayesnet.kernels import BATCH, BCAST_MAX_UNION, Op, make_op
+
 # A table that absorbed this many observations since it was last rescaled is divided by its per-row
 # maximum: each observation multiplies the mass by a probability that may be as small as ~1e-10.
 RESCALE_EVERY = {"float64": 12, "float32": 3}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Leaf:
     """One node's CPT as it enters the contraction.
 
-    ``perm`` reorders the CPT's axes ``(*parents, node)`` so that the sliced ones come first; ``cols``
+    ``perm`` reorders the CPT's axes ``(*parents, node)`` so that the sliced ones come last; ``cols``
     are the evidence columns that index them. ``lam`` is the indicator slot folded into the node's own
-    (last) axis, or -1. ``scope`` lists the variables of the resulting table, ``BATCH`` first if batched.
+    axis, or -1. ``scope`` lists the variables of the resulting table (``BATCH`` last if batched).
     """
 
     node: int
@@ -47,30 +50,15 @@ class Leaf:
     scope: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class Adjoint:
-    """How to get an operand's adjoint d log Z / d table from its step's output adjoint.
-
-    Binary step: ``einsum(equation, g_out, other)``; unary: ``g_out.permute(perm)``. Then size-1 axes
-    are inserted at the positions ``unsqueeze`` (ascending): the adjoint is constant along variables
-    that only this operand had and the step summed away, and einsum and arithmetic broadcast them.
-    """
-
-    equation: str
-    perm: tuple[int, ...] | None
-    unsqueeze: tuple[int, ...]
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
-    """``out = contract(a, b)``; ``b == -1`` is a reduction of ``a`` alone.
+    """``out = contract(a, b)`` (``b == -1``: a reduction of ``a`` alone) by the op ``fwd``.
 
-    ``keep`` lists the variables of the result (its axes, in order) and ``elim`` those summed (or
-    maximised) away. ``equation`` is the einsum equation for sum-product; ``grad_a`` / ``grad_b`` give
-    the operands' adjoints (None where no marginal needs them). An operand that is the leaf of a wanted
-    node instead has ``marg_a`` / ``marg_b`` = ``(node, equation)``: its marginal is
-    ``einsum(equation, g_out[, other], leaf)`` in one call. ``rescale``: divide the result by its
-    per-row maximum (sum-product only).
+    ``keep`` lists the result's variables (its axes, in order) and ``elim`` those summed (or maximised)
+    away. ``grad_a`` / ``grad_b`` turn the output's adjoint (and the other operand) into an operand's
+    adjoint, where some marginal needs it; an operand that is the leaf of a wanted node has ``marg_a`` /
+    ``marg_b`` = ``(node, op)`` instead, giving its marginal ``(N, card)`` or ``(card,)`` in one op from
+    ``(g_out, [other,] leaf)``. ``rescale``: divide the result by its per-row maximum.
     """
 
     a: int
@@ -80,12 +68,12 @@ class Step:
     scope_b: tuple[int, ...]
     keep: tuple[int, ...]
     elim: tuple[int, ...]
-    equation: str
+    fwd: Op | None
     rescale: bool
-    grad_a: Adjoint | None = None
-    grad_b: Adjoint | None = None
-    marg_a: tuple[int, str] | None = None
-    marg_b: tuple[int, str] | None = None
+    grad_a: Op | None = None
+    grad_b: Op | None = None
+    marg_a: tuple[int, Op] | None = None
+    marg_b: tuple[int, Op] | None = None
 
 
 @dataclass
@@ -93,8 +81,8 @@ class Plan:
     """A contraction schedule for one query pattern.
 
     Slots ``0..len(leaves)-1`` hold the leaf tables; each step writes slot ``out``. ``final`` lists the
-    slots left at the end (tables over ``BATCH`` only, or scalars) whose product is P(e). ``marginals``
-    lists the nodes whose marginals the backward pass produces (see :class:`Step`).
+    slots left at the end (tables over ``BATCH`` only, or scalars) whose product is P(e); ``marginals``
+    the nodes whose marginals the backward pass yields.
     """
 
     mode: str  # "sum" or "max"
@@ -108,7 +96,7 @@ class Plan:
     final: list[int]
     marginals: list[int]
     largest: float  # entries of the largest table, per row
-    retained: float  # entries alive for the backward pass, per row
+    retained: float  # entries alive until the backward pass, per row
     flops: float  # multiply-adds, per row
     dense: bool = False  # a dense_plan: indicators on every node carry the evidence
 
@@ -134,7 +122,7 @@ def build_plan(net, cols, full, targets, mode: str, batched: bool, batch_card: i
         full: the columns observed in every row (sliced); the others are partly observed (indicators).
         targets: node ids whose marginals are wanted (sum) or decoded (max).
         mode: ``"sum"`` or ``"max"``.
-        batched: whether tables that see evidence carry a leading row axis.
+        batched: whether tables that see evidence carry a row axis.
         batch_card: a typical number of rows (the cost model's size of ``BATCH``).
         dtype_name: ``"float64"`` or ``"float32"`` (how often to rescale).
     """
@@ -157,29 +145,22 @@ def build_plan(net, cols, full, targets, mode: str, batched: bool, batch_card: i
         lam = lam_slot.get(v, -1)
         scope = tuple(family[i] for i in rest)
         if batched and (cut or lam >= 0):
-            scope = (BATCH, *scope)
-        leaves.append(Leaf(v, tuple(cut + rest), tuple(sliced[family[i]] for i in cut), lam, scope))
+            scope = (*scope, BATCH)
+        leaves.append(Leaf(v, tuple(rest + cut), tuple(sliced[family[i]] for i in cut), lam, scope))
         evidence.append(int(bool(cut) or v in partial))
-    steps, final, stats = _schedule(
-        [leaf.scope for leaf in leaves], evidence, net, mode, batch_card, RESCALE_EVERY.get(dtype_name, 3)
-    )
-    marginals = []
-    if mode == "sum":
-        slot_of = {leaf.node: s for s, leaf in enumerate(leaves)}
-        steps = _add_adjoints(steps, {slot_of[v]: v for v in wanted}, len(leaves), batched)
-        marginals = sorted(wanted)
-    return Plan(
-        mode=mode,
-        batched=batched,
-        cards=net.cards,
-        leaves=leaves,
+    wanted_slots = {s: leaf.node for s, leaf in enumerate(leaves) if leaf.node in set(wanted)}
+    return _finish(
+        net,
+        leaves,
+        evidence,
+        wanted_slots if mode == "sum" else {},
+        mode,
+        batched,
+        batch_card,
+        dtype_name,
         lam_nodes=lam_nodes,
         lam_grad=[mode == "max" and v in set(wanted) for v in lam_nodes],
         lam_cols=[partial.get(v, -1) for v in lam_nodes],
-        steps=steps,
-        final=final,
-        marginals=marginals,
-        **stats,
     )
 
 
@@ -187,33 +168,62 @@ def dense_plan(net, mode: str, dtype_name: str) -> Plan:
     """The plan for single-row queries: every CPT whole, an indicator on every node, nothing pruned.
 
     Evidence enters only through the indicators (one-hot on observed nodes, ones elsewhere), so this
-    one plan serves every single-row query on the network; lambda slot ``v`` belongs to node ``v``.
+    one plan serves every single-row query on the network; indicator slot ``v`` belongs to node ``v``.
     Slicing and pruning would shrink the tables, but making a new plan for each new evidence pattern
     costs more than that saves unless the network is large.
     """
     n = len(net.cards)
     leaves = [Leaf(v, (), (), v, (*net.parents[v], v)) for v in range(n)]
-    steps, final, stats = _schedule(
-        [leaf.scope for leaf in leaves], [1] * n, net, mode, 1, RESCALE_EVERY.get(dtype_name, 3)
-    )
-    marginals = []
-    if mode == "sum":
-        steps = _add_adjoints(steps, {v: v for v in range(n)}, n, False)
-        marginals = list(range(n))
-    return Plan(
-        mode=mode,
-        batched=False,
-        cards=net.cards,
-        leaves=leaves,
+    plan = _finish(
+        net,
+        leaves,
+        [1] * n,
+        {v: v for v in range(n)} if mode == "sum" else {},
+        mode,
+        False,
+        1,
+        dtype_name,
         lam_nodes=list(range(n)),
         lam_grad=[mode == "max"] * n,
         lam_cols=[-1] * n,
+    )
+    plan.dense = True
+    return plan
+
+
+def _finish(net, leaves, evidence, wanted_slots, mode, batched, batch_card, dtype_name, **lams) -> Plan:
+    steps, final, stats = _schedule(
+        [leaf.scope for leaf in leaves], evidence, net, mode, batch_card, RESCALE_EVERY.get(dtype_name, 3)
+    )
+    kernel = _kernel(net.cards, batched)
+    steps = [
+        dataclasses.replace(st, fwd=kernel([st.scope_a, st.scope_b][: 1 + (st.b >= 0)], st.keep))
+        for st in steps
+    ]
+    if mode == "sum":
+        steps = _add_adjoints(steps, wanted_slots, len(leaves), batched, kernel)
+    return Plan(
+        mode=mode,
+        batched=batched,
+        cards=net.cards,
+        leaves=leaves,
         steps=steps,
         final=final,
-        marginals=marginals,
-        dense=True,
+        marginals=sorted(wanted_slots.values()),
+        **lams,
         **stats,
     )
+
+
+def _kernel(cards, batched):
+    """Op maker: broadcast kernel for batched steps whose per-row product is small, einsum otherwise."""
+
+    def make(inputs, output):
+        union = set(itertools.chain(output, *inputs))
+        small = math.prod(cards[u] for u in union if u != BATCH) <= BCAST_MAX_UNION
+        return make_op(inputs, output, cards, broadcast=batched and small)
+
+    return make
 
 
 def _size(scope, cards, batch_card):
@@ -254,7 +264,7 @@ def _schedule(scopes, evidence, net, mode, batch_card, rescale_every):
             elim = tuple(
                 sorted((u for u in union if u != BATCH and var_slots[u] <= pair), key=pos.__getitem__)
             )
-            keep = tuple(sorted(union - set(elim), key=lambda u: -1 if u == BATCH else pos[u]))
+            keep = tuple(sorted(union - set(elim), key=lambda u: len(pos) if u == BATCH else pos[u]))
             out = len(scopes)
             scopes.append(keep)
             ev = evidence[a] + (evidence[b] if b >= 0 else 0)
@@ -269,9 +279,7 @@ def _schedule(scopes, evidence, net, mode, batch_card, rescale_every):
                 if u != BATCH:
                     var_slots[u].add(out)
             live.add(out)
-            scope_b = scopes[b] if b >= 0 else ()
-            eq = _equation([scopes[a], scope_b] if b >= 0 else [scopes[a]], keep)
-            steps.append(Step(a, b, out, scopes[a], scope_b, keep, elim, eq, rescale))
+            steps.append(Step(a, b, out, scopes[a], scopes[b] if b >= 0 else (), keep, elim, None, rescale))
             union_entries = _entries(union, cards)
             flops += union_entries
             out_entries = _entries(keep, cards)
@@ -280,26 +288,13 @@ def _schedule(scopes, evidence, net, mode, batch_card, rescale_every):
     return steps, sorted(live), {"largest": float(largest), "retained": float(retained), "flops": flops}
 
 
-def _equation(inputs, output) -> str:
-    """An einsum equation over variable ids, letters assigned in order of first appearance."""
-    letters: dict[int, str] = {}
-    for scope in (*inputs, output):
-        for u in scope:
-            if u not in letters:
-                if len(letters) == len(LETTERS):  # unreachable below any sane size limit (2**53 entries)
-                    raise ValueError(f"a contraction step has over {len(LETTERS)} variables, einsum's limit")
-                letters[u] = LETTERS[len(letters)]
-    lhs = ",".join("".join(letters[u] for u in scope) for scope in inputs)
-    return lhs + "->" + "".join(letters[u] for u in output)
-
-
 def _adj_scope(scope, batched):
-    """Adjoints always carry the row axis when batched: every row has its own d log Z_b."""
-    return (BATCH, *(u for u in scope if u != BATCH)) if batched else tuple(scope)
+    """Adjoints always carry the row axis (last) when batched: each row has its own d log Z_b."""
+    return (*(u for u in scope if u != BATCH), BATCH) if batched else tuple(scope)
 
 
-def _add_adjoints(steps, wanted: dict[int, int], n_leaves: int, batched: bool):
-    """Attach adjoint and marginal recipes to the steps on the way from Z to the wanted leaves.
+def _add_adjoints(steps, wanted: dict[int, int], n_leaves: int, batched: bool, kernel):
+    """Attach adjoint and marginal ops to the steps on the way from Z to the wanted leaves.
 
     ``wanted`` maps a leaf slot to the node whose marginal it yields.
     """
@@ -310,28 +305,17 @@ def _add_adjoints(steps, wanted: dict[int, int], n_leaves: int, batched: bool):
     for st in steps:
         g_out = _adj_scope(st.keep, batched)
         spec = {}
-        for side, slot, other, scope in (
-            ("a", st.a, st.scope_b, st.scope_a),
-            ("b", st.b, st.scope_a, st.scope_b),
+        for side, slot, scope, other in (
+            ("a", st.a, st.scope_a, st.scope_b),
+            ("b", st.b, st.scope_b, st.scope_a),
         ):
             if slot < 0 or not need[slot]:
                 continue
-            other = other if st.b >= 0 else None
-            if slot in wanted:  # a leaf: straight to its marginal, one einsum
+            others = [g_out] if st.b < 0 else [g_out, other]
+            if slot in wanted:  # a leaf: straight to its marginal, one op
                 v = wanted[slot]
-                inputs = [g_out, scope] if other is None else [g_out, other, scope]
-                spec["marg_" + side] = (v, _equation(inputs, (BATCH, v) if batched else (v,)))
+                spec["marg_" + side] = (v, kernel([*others, scope], (BATCH, v) if batched else (v,)))
             else:
-                spec["grad_" + side] = _adjoint(g_out, other, _adj_scope(scope, batched))
+                spec["grad_" + side] = kernel(others, _adj_scope(scope, batched))
         out.append(dataclasses.replace(st, **spec))
     return out
-
-
-def _adjoint(g_out, other, target) -> Adjoint:
-    avail = set(g_out) | set(other or ())
-    present = tuple(u for u in target if u in avail)
-    unsqueeze = tuple(i for i, u in enumerate(target) if u not in avail)
-    if other is None:
-        perm = tuple(g_out.index(u) for u in present)
-        return Adjoint("", None if perm == tuple(range(len(perm))) else perm, unsqueeze)
-    return Adjoint(_equation([g_out, other], present), None, unsqueeze)

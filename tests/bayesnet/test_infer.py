@@ -274,3 +274,13 @@ def test_cuda_matches_cpu():
     torch.testing.assert_close(
         one["CO"].cpu(), infer.posterior(bn, {"HRBP": "HIGH"})["CO"], atol=1e-12, rtol=0
     )
+
+
+@pytest.mark.parametrize("k", [5, 40])  # exact mixed-radix keys / hashed keys (checked) past 63 bits
+def test_distinct_rows_group_exactly_the_equal_rows(k):
+    gen = torch.Generator().manual_seed(k)
+    values = torch.randint(-1, 4, (3000, k), generator=gen)
+    values[1500:] = values[torch.randint(0, 1500, (1500,), generator=gen)]  # many repeats
+    distinct, inverse = infer._unique_rows(values)
+    assert torch.equal(distinct[inverse], values)
+    assert len(distinct) == len({tuple(r) for r in values.tolist()})
