@@ -120,3 +120,12 @@ def test_log_prob_accepts_names_and_dataframes_and_gives_minus_inf_for_impossibl
 def test_bad_rows(rows, error, match):
     with pytest.raises(error, match=match):
         sprinkler().log_prob(rows)
+
+
+@pytest.mark.parametrize("name", ["child", "insurance", "hailfinder", "win95pts", "pathfinder"])
+def test_samples_of_bundled_networks_are_possible_rows(name):
+    """Every sampled row has positive probability (pathfinder's tables are full of zeros)."""
+    bn = load_network(name)
+    s = bn.sample(20_000)
+    assert all(v.dtype == torch.int64 and v.min() >= 0 and v.max() < bn.card(n) for n, v in s.items())
+    assert torch.isfinite(bn.log_prob(s)).all()
