@@ -217,7 +217,15 @@ def batched_table(n_rows: int, subset: int, repeats: int) -> list[str]:
             theirs, _ = agrum_query(ie, bn, row)
             md = max(md, max((post[n][b] - torch.as_tensor(theirs[n])).abs().max().item() for n in theirs))
         agrum = (time.perf_counter() - t0) * n_rows / subset
-        cells = [label, f"{distinct:,}", f"{cold:.3f}", f"{warm:.3f}", f"{agrum:.2f}", f"{agrum / warm:.0f}x", f"{md:.1e}"]
+        cells = [
+            label,
+            f"{distinct:,}",
+            f"{cold:.3f}",
+            f"{warm:.3f}",
+            f"{agrum:.2f}",
+            f"{agrum / warm:.0f}x",
+            f"{md:.1e}",
+        ]
         rows.append("| " + " | ".join(cells) + " |")
         print(rows[-1], file=sys.stderr, flush=True)
     return rows
