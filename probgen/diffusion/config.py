@@ -10,6 +10,7 @@ import difflib
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from probgen.diffusion.sampling import METHODS
 from probgen.diffusion.schedule import SCHEDULES
 
 
@@ -92,7 +93,8 @@ class TrainConfig:
     log_every: int = 50  # metrics.csv row every this many steps
     ckpt_every: int = 500  # checkpoints/last.pt every this many steps (and at the end)
     sample_every: int = 0  # a sample grid in figures/ every this many steps; 0: only at the end
-    sample_steps: int = 50  # DDIM steps for those grids
+    sample_steps: int = 100  # reverse steps for those grids
+    sample_method: str = "ddpm"  # their sampler: "ddpm" (ancestral, respaced) or "ddim"
     num_samples: int = 64  # images in those grids
 
     def __post_init__(self) -> None:
@@ -103,6 +105,9 @@ class TrainConfig:
             raise ValueError(f"`lr` must be a positive number, got {self.lr!r}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"`ema` (decay) must lie in [0, 1), got {self.ema!r}; 0 turns the EMA off")
+        if self.sample_method not in METHODS:
+            raise ValueError(f"`sample_method`={self.sample_method!r} is not a sampler; use one of "
+                             f"{list(METHODS)}")
         if not self.grad_clip >= 0:
             raise ValueError(f"`grad_clip` must be >= 0, got {self.grad_clip!r}; 0 turns clipping off")
 

@@ -51,7 +51,8 @@ class DDPM(nn.Module):
         ddpm = DDPM(x_shape=(1, 28, 28), timesteps=1000, schedule="cosine")
         ddpm.loss(x)          # x (B, 1, 28, 28) in [0, 1] -> scalar
         ddpm.sample(16)       # (16, 1, 28, 28) in [0, 1], 1,000 ancestral steps
-        ddpm.sample(16, 50)   # 50 DDIM steps
+        ddpm.sample(16, 100)  # 100 respaced ancestral steps
+        ddpm.sample(16, 50, method="ddim")  # 50 deterministic DDIM steps
 
     Unknown keys raise a ValueError naming them.
 
@@ -195,21 +196,20 @@ class DDPM(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int, steps: int | None = None, *, y: torch.Tensor | None = None,
-               method: str | None = None, eta: float = 0.0, batch_size: int = 256) -> torch.Tensor:
+               method: str = "ddpm", eta: float = 0.0, batch_size: int = 256) -> torch.Tensor:
         """Draw n images (n, C, H, W) in [0, 1] from the reverse process.
 
         Args:
             n: number of images.
             steps: reverse steps; None runs all T. Fewer steps visit an evenly spaced subsequence.
             y: labels (n,) for a class-conditional DDPM (uniform labels when None).
-            method: ``"ddpm"`` (ancestral, Algorithm 2) or ``"ddim"``; default: "ddpm" when running all
-                T steps, else "ddim".
+            method: ``"ddpm"`` (ancestral, Algorithm 2; on fewer steps with respaced betas) or ``"ddim"``
+                (deterministic for ``eta`` = 0).
             eta: DDIM noise scale (0: deterministic; 1: the ancestral step).
             batch_size: images per network call.
         """
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
             raise ValueError(f"`n` (number of images) must be a positive int, got {n!r}")
-        method = method or ("ddpm" if steps is None or steps == self.timesteps else "ddim")
         if method not in METHODS:
             raise ValueError(f"`method`={method!r} is not a sampler; use one of {list(METHODS)}")
         if not eta >= 0:

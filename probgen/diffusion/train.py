@@ -7,7 +7,7 @@ learning-rate warm-up and gradient clipping (their training details, scaled down
 * ``checkpoints/last.pt`` every ``ckpt_every`` steps and at the end: a full resumable state (weights,
   EMA, optimiser, step, data position, RNG), atomic and ``weights_only``-loadable;
 * ``figures/samples_<step>.png`` every ``sample_every`` steps, ``figures/samples.png`` and
-  ``figures/loss.png`` at the end (grids drawn from the same noise each time, with DDIM).
+  ``figures/loss.png`` at the end (grids drawn from the same noise each time).
 
 A non-finite loss stops training with :class:`DivergenceError` before the bad step is applied; the last
 checkpoint is left as it was.
@@ -202,7 +202,7 @@ class DDPMTrainer:
     # --------------------------------------------------------------------------------------------- figures
 
     def save_samples(self, name: str | None = None) -> None:
-        """A grid of ``num_samples`` DDIM samples (``sample_steps`` steps) from fixed noise, in figures/."""
+        """A grid of ``num_samples`` samples (``sample_steps`` steps of ``sample_method``) from fixed noise."""
         if self.run is None:
             return
         cfg, k = self.config, self.ddpm.num_classes
@@ -210,7 +210,8 @@ class DDPMTrainer:
         devices = [self.device] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices), self._autocast():
             torch.manual_seed(cfg.seed + 12345)  # the same noise every time, off the training stream
-            x = self.ddpm.sample(cfg.num_samples, min(cfg.sample_steps, self.ddpm.timesteps), y=y)
+            steps = min(cfg.sample_steps, self.ddpm.timesteps)
+            x = self.ddpm.sample(cfg.num_samples, steps, y=y, method=cfg.sample_method)
         nrow = k if k else max(1, int(math.sqrt(cfg.num_samples)))
         save_image_grid(x.float(), self.run.figure(name or f"samples_{self.step:06d}.png"), nrow=nrow)
 

@@ -25,12 +25,14 @@ def test_posterior_mean_equals_algorithm_2():
 
 
 @pytest.mark.parametrize("clip", [False, True])
-def test_ddim_with_eta_one_is_the_ancestral_step(clip):
+@pytest.mark.parametrize("steps", [None, 7])
+def test_ddim_with_eta_one_is_the_ancestral_step(clip, steps):
+    """On all T steps and on a respaced subsequence alike."""
     ddpm = DDPM(x_shape=(1, 8, 8), timesteps=40, base_channels=8, channel_mults=(1, 2), clip_denoised=clip)
     torch.manual_seed(3)
-    a = ddpm.sample(6, method="ddpm")
+    a = ddpm.sample(6, steps, method="ddpm")
     torch.manual_seed(3)
-    b = ddpm.sample(6, method="ddim", eta=1.0)
+    b = ddpm.sample(6, steps, method="ddim", eta=1.0)
     assert torch.allclose(a, b, atol=1e-5)
 
 
@@ -98,14 +100,16 @@ def test_samplers_recover_gaussian_data_with_the_exact_noise_predictor(schedule,
     assert x.std().item() == pytest.approx(s, abs=0.01)
 
 
-def test_fewer_ddim_steps_only_add_discretisation_error():
-    """With 250 and 50 DDIM steps the sd error grows as the steps get coarser, but stays small."""
+@pytest.mark.parametrize("method", ["ddpm", "ddim"])
+def test_fewer_steps_only_add_discretisation_error(method):
+    """With 250 and 50 of the 1,000 steps the sd error grows as the steps get coarser, but stays small
+    (measured: DDIM 0.001, 0.003, 0.014; respaced ancestral 0.003, 0.008, 0.025)."""
     m, s = 0.2, 0.3
     ddpm = _gaussian_ddpm("cosine", m, s)
     errs = []
     for steps in (1000, 250, 50):
         torch.manual_seed(0)
-        x = ddpm.sample(1000, steps, method="ddim", batch_size=1000) * 2 - 1
+        x = ddpm.sample(1000, steps, method=method, batch_size=1000) * 2 - 1
         assert x.mean().item() == pytest.approx(m, abs=0.01)
         errs.append(abs(x.std().item() - s))
     assert errs[0] < errs[1] < errs[2] < 0.03, errs
