@@ -49,6 +49,15 @@ def test_query_prints_exact_posteriors(asia, capsys):
     assert out.startswith("P(xray=yes, dysp=yes) = 0.0706")
 
 
+def test_query_with_likelihood_weighting(asia, capsys):
+    assert main(["bn", "query", "asia", "-e", "xray=yes", "-t", "lung", "--approx", "20000"]) == 0
+    out = capsys.readouterr().out
+    ess = float(out.splitlines()[0].rsplit(" ", 1)[1])
+    got = float(next(line.split()[2] for line in out.splitlines() if line.startswith("lung  yes")))
+    p = _p_yes(asia, "lung", {"xray": "yes"})
+    assert abs(got - p) <= 5 * (p * (1 - p) / ess) ** 0.5  # 5 standard errors at the effective size
+
+
 def test_map_and_sample_and_draw(tmp_path, capsys):
     assert main(["bn", "map", "asia", "-e", "xray=yes"]) == 0
     assert "most probable explanation given xray=yes" in capsys.readouterr().out
