@@ -1,10 +1,13 @@
 """DCGAN generator and discriminator (Radford, Metz and Chintala, arXiv 1511.06434).
 
-The generator projects z to a small (8 ngf, s0, s0) map, then grows it with **four fractionally-strided
-(transposed) convolutions**, each doubling the side (or doubling minus one, so that 28 = 2 -> 4 -> 7 -> 14
--> 28 works as well as 32 = 2 -> 4 -> 8 -> 16 -> 32 and 64 = 4 -> 8 -> 16 -> 32 -> 64), with BatchNorm and
-ReLU between them and tanh at the end. The discriminator mirrors it with strided convolutions and
-LeakyReLU(0.2), BatchNorm on every layer after the first, and one logit per image.
+The generator projects z to a (8 ngf, 4, 4) map, as the DCGAN paper does, and grows it with **four
+transposed convolutions**, BatchNorm and ReLU between them and tanh at the end. Stride-2 (fractionally
+strided) convolutions double the side, or double it minus one with a 3x3 kernel, until the image size is
+reached: 4 -> 8 -> 16 -> 32 -> 64 takes all four, 4 -> 7 -> 14 -> 28 and 4 -> 8 -> 16 -> 32 take three and the
+fourth is a stride-1 transposed convolution at full resolution. (Starting from a 2x2 map so that 28 and 32
+also get four doublings made the generator collapse to a single output on mnist-5k within 200 steps, with
+either discriminator; the 4x4 start trains.) The discriminator mirrors it: stride-2 convolutions with
+LeakyReLU(0.2) down to 4x4, BatchNorm on every layer after the first, and a 4x4 convolution to one logit.
 
 Class-conditional variants (``num_classes > 0``) concatenate a learned label embedding to z in the generator
 and append a learned per-class (1, H, W) map to the discriminator's input as an extra channel.
@@ -26,23 +29,28 @@ from probgen.gan._blocks import (
 )
 from probgen.gan.registry import register_model
 
+NUM_UP = 4  # transposed convolutions in the generator
+
 
 def stage_sizes(image_size: int) -> list[int]:
-    """Sides of the five DCGAN feature maps, smallest first: 28 -> [2, 4, 7, 14, 28]."""
+    """Sides of the feature maps from 4x4 up to the image, one doubling per step: 28 -> [4, 7, 14, 28]."""
     check_positive_int("image_size", image_size)
-    if image_size % 4 or image_size < 16:
-        raise ValueError(
-            f"DCGAN cannot produce `image_size`={image_size}: it needs a multiple of 4 that is at least 16 "
-            "(e.g. 28, 32 or 64)"
-        )
     sizes = [image_size]
-    for _ in range(4):
-        sizes.append(-(-sizes[-1] // 2))  # ceil: 7 -> 4, so that the transposed conv can go 4 -> 7
+    while sizes[-1] > 4:
+        sizes.append(-(-sizes[-1] // 2))  # ceil: 7 -> 4, so that a 3x3 transposed conv can go 4 -> 7
+    if sizes[-1] != 4 or image_size < 8:
+        raise ValueError(
+            f"DCGAN cannot produce `image_size`={image_size}: halving it (rounding up) must reach 4 exactly; "
+            "use e.g. 16, 28, 32 or 64"
+        )
     return sizes[::-1]
 
 
 def _up(c_in: int, c_out: int, s_in: int, s_out: int) -> nn.ConvTranspose2d:
-    """A stride-2 transposed conv from side s_in to s_out (= 2 s_in, or 2 s_in - 1 with a 3x3 kernel)."""
+    """A transposed conv from side s_in to s_out: stride 2 for 2 s_in (4x4 kernel) or 2 s_in - 1 (3x3),
+    stride 1 (3x3, same size) when s_out == s_in."""
+    if s_out == s_in:
+        return nn.ConvTranspose2d(c_in, c_out, kernel_size=3, stride=1, padding=1, bias=False)
     return nn.ConvTranspose2d(c_in, c_out, kernel_size=s_out - 2 * s_in + 4, stride=2, padding=1, bias=False)
 
 
@@ -58,8 +66,8 @@ class DCGANGenerator(nn.Module):
     Args:
         latent_dim: size of z.
         channels: output channels (1 grey, 3 colour).
-        image_size: output side; a multiple of 4, at least 16 (28, 32, 64, ...).
         ngf: width; the feature maps have 8 ngf, 4 ngf, 2 ngf, ngf channels.
+        image_size: output side: halving it (rounding up) must reach 4 (16, 28, 32, 64, ...).
         num_classes: 0 for an unconditional generator, else the number of classes.
         embed_dim: size of the label embedding concatenated to z (conditional only).
     """
@@ -73,17 +81,19 @@ class DCGANGenerator(nn.Module):
         check_positive_int("num_classes", num_classes, minimum=0)
         self.latent_dim, self.channels, self.image_size = latent_dim, channels, image_size
         self.num_classes = num_classes
-        s = stage_sizes(image_size)  # e.g. [2, 4, 7, 14, 28]
-        widths = [8 * ngf, 4 * ngf, 2 * ngf, ngf]
+        s = stage_sizes(image_size)  # e.g. [4, 7, 14, 28]
+        s = s + [s[-1]] * max(0, NUM_UP + 1 - len(s))  # stride-1 convs at full size: [4, 7, 14, 28, 28]
+        n = len(s) - 1  # transposed convs (four, or more for images above 64)
+        widths = [ngf * 2 ** (n - 1 - i) for i in range(n)]  # 8 ngf, 4 ngf, 2 ngf, ngf for n = 4
         self.label = nn.Embedding(num_classes, embed_dim) if num_classes else None
         self.project = nn.Linear(latent_dim + (embed_dim if num_classes else 0), widths[0] * s[0] ** 2,
                                  bias=False)
         self.project_norm = nn.Sequential(nn.BatchNorm2d(widths[0]), nn.ReLU(True))
         layers = []
-        for i in range(3):
+        for i in range(n - 1):
             layers += [_up(widths[i], widths[i + 1], s[i], s[i + 1]), nn.BatchNorm2d(widths[i + 1]),
                        nn.ReLU(True)]
-        layers += [_up(widths[3], channels, s[3], s[4]), nn.Tanh()]
+        layers += [_up(widths[-1], channels, s[-2], s[-1]), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         self._start = (widths[0], s[0])
         init_dcgan_(self)
@@ -104,8 +114,8 @@ class DCGANDiscriminator(nn.Module):
     """DCGAN discriminator: images (B, C, H, W) in [-1, 1] [, y (B,)] -> logits (B,) of p(real | x).
 
     Args:
-        channels, image_size: the input images' shape (image_size: a multiple of 4, at least 16).
-        ndf: width; the feature maps have ndf, 2 ndf, 4 ndf, 8 ndf channels.
+        channels, image_size: the input images' shape (halving image_size must reach 4: 28, 32, 64, ...).
+        ndf: width; the feature maps have ndf, 2 ndf, 4 ndf (, 8 ndf for 64x64) channels.
         num_classes: 0 for unconditional, else a per-class map is appended as an extra input channel.
         norm: ``"batch"`` (DCGAN: BatchNorm after every layer but the first; batch statistics always, so
             the discriminator keeps no running buffers), ``"spectral"`` (spectral norm on every conv, no
@@ -120,16 +130,17 @@ class DCGANDiscriminator(nn.Module):
         check_positive_int("num_classes", num_classes, minimum=0)
         self.channels, self.image_size, self.num_classes = channels, image_size, num_classes
         self.norm = check_norm(norm)
-        s = stage_sizes(image_size)[::-1]  # e.g. [28, 14, 7, 4, 2]
-        widths = [channels + (1 if num_classes else 0), ndf, 2 * ndf, 4 * ndf, 8 * ndf]
+        s = stage_sizes(image_size)[::-1]  # e.g. [28, 14, 7, 4]
+        n = len(s) - 1  # stride-2 convs down to 4x4
+        widths = [channels + (1 if num_classes else 0)] + [ndf * 2**i for i in range(n)]
         self.label = LabelChannel(num_classes, image_size) if num_classes else None
         layers = []
-        for i in range(4):
+        for i in range(n):
             layers.append(_down(widths[i], widths[i + 1], s[i]))
             if i > 0 and norm == "batch":
                 layers.append(nn.BatchNorm2d(widths[i + 1], track_running_stats=False))
             layers.append(nn.LeakyReLU(0.2, inplace=True))
-        layers.append(nn.Conv2d(widths[4], 1, kernel_size=s[4], bias=False))  # -> (B, 1, 1, 1)
+        layers.append(nn.Conv2d(widths[-1], 1, kernel_size=4, bias=False))  # (B, 1, 1, 1)
         self.net = nn.Sequential(*layers)
         init_dcgan_(self)
         if norm == "spectral":

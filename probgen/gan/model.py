@@ -129,7 +129,8 @@ class GAN(nn.Module):
         """Pyro program: z ~ N(0, I) (site "z", (n, latent_dim)), [y ~ uniform (site "y")], and
         x = (G(z, y) + 1) / 2 (deterministic site "x", (n, C, H, W) in [0, 1]); returns x."""
         _check_n(n)
-        check_labels(y, n, self.num_classes)
+        if y is not None or not self.num_classes:  # a conditional model samples y when it is not given
+            check_labels(y, n, self.num_classes)
         device = next(self.generator.parameters()).device
         with pyro.plate("data", n):
             loc = torch.zeros(n, self.latent_dim, device=device)

@@ -197,9 +197,15 @@ class GANStepper:
         return {"d_loss": loss.detach(), "real": d_real.detach(), "fake": d_fake.detach()}
 
     def g_step(self, n: int) -> dict[str, torch.Tensor]:
-        """One generator update on n fresh fakes with D fixed; returns the detached ``g_loss``."""
+        """One generator update on n fresh fakes with D fixed; returns the detached ``g_loss``.
+
+        D is held fixed: its parameters stop requiring grad (no gradient is computed for them) and it runs
+        in eval mode, which pauses spectral norm's power iteration; probgen's discriminators keep no
+        BatchNorm running statistics, so their BatchNorm uses batch statistics in either mode.
+        """
         for p in self._d_params:
-            p.requires_grad_(False)  # D is fixed: no gradient is computed for it
+            p.requires_grad_(False)
+        self.D.eval()
         try:
             z, y_fake = self.noise(n)
             with self.autocast():
@@ -208,6 +214,7 @@ class GANStepper:
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
         finally:
+            self.D.train()
             for p in self._d_params:
                 p.requires_grad_(True)
         self.ctx.average_gradients(self.G.parameters())

@@ -44,7 +44,8 @@ class TransformerGenerator(nn.Module):
         patch_size: pixels per side each final token draws.
         dim: token width of the first stage; each later stage has a quarter of the previous width.
         depth: blocks per stage, one entry per stage (``(2, 2)``: two stages).
-        heads, mlp_ratio: attention heads per block and MLP width / token width.
+        heads, mlp_ratio: attention heads in the first stage (later stages keep the head width, so have
+            a quarter of the heads each) and MLP width / token width.
         num_classes, embed_dim: class-conditional generator with a label embedding of this size.
     """
 
@@ -63,16 +64,21 @@ class TransformerGenerator(nn.Module):
         self.num_classes, self.patch_size = num_classes, patch_size
         self.grids = _grid_sizes(image_size, patch_size, len(depth))
         self.dims = [dim // 4**i for i in range(len(depth))]
-        if dim % 4 ** (len(depth) - 1) or any(d % heads for d in self.dims):
-            raise ValueError(f"`dim` (={dim}) shrinks by 4 per stage to {self.dims}; each must be a whole "
-                             f"multiple of `heads` (={heads}); raise dim or lower heads")
+        if dim % heads or dim % 4 ** (len(depth) - 1):
+            raise ValueError(f"`dim` (={dim}) must be divisible by `heads` (={heads}) and by 4 once per "
+                             f"upsampling stage ({4 ** (len(depth) - 1)}); widths would be {self.dims}")
+        head_dim = dim // heads  # kept across stages: a stage with a quarter of the width has a quarter
+        self.heads = [max(1, d // head_dim) for d in self.dims]  # of the heads (and 4x the tokens)
+        if any(d % h for d, h in zip(self.dims, self.heads)):
+            raise ValueError(f"stage widths {self.dims} do not split into heads {self.heads}; raise `dim`")
         self.label = nn.Embedding(num_classes, embed_dim) if num_classes else None
         self.project = linear(latent_dim + (embed_dim if num_classes else 0), self.grids[0] ** 2 * dim)
         self.pos = nn.ParameterList(
             [nn.Parameter(torch.randn(1, g * g, d) * 0.02) for g, d in zip(self.grids, self.dims)]
         )
         self.stages = nn.ModuleList(
-            [nn.Sequential(*[Block(d, heads, mlp_ratio) for _ in range(n)]) for d, n in zip(self.dims, depth)]
+            [nn.Sequential(*[Block(d, h, mlp_ratio) for _ in range(n)])
+             for d, h, n in zip(self.dims, self.heads, depth)]
         )
         self.norm = nn.LayerNorm(self.dims[-1])
         self.to_pixels = linear(self.dims[-1], channels * patch_size**2)

@@ -1,0 +1,190 @@
+"""Training steps (Algorithm 1), options, checkpoints and resumption, NaN rollback, best-by-score."""
+
+import math
+
+import pytest
+import torch
+from gan_helpers import small_mnist
+
+import probgen
+from probgen.checkpoint import load_checkpoint
+from probgen.data import ImageData
+from probgen.gan.loop import DivergenceError, GANTrainer
+from probgen.gan.model import GAN
+from probgen.gan.train import GANConfig, GANStepper, build_gan
+from probgen.runs import RunDir
+
+TINY_G = {"ngf": 4}
+TINY_D = {"ndf": 4}
+
+
+def tiny_config(**kw) -> GANConfig:
+    base = {"g_cfg": TINY_G, "d_cfg": TINY_D, "latent_dim": 8, "batch_size": 16, "device": "cpu",
+            "log_every": 1, "sample_every": 1000, "ckpt_every": 1000}
+    return GANConfig.from_dict({**base, **kw})
+
+
+def tiny_stepper(**kw) -> GANStepper:
+    cfg = tiny_config(**kw)
+    probgen.seed(0)
+    return GANStepper(build_gan(cfg, 1, 28, 10), cfg)
+
+
+def _params(module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.named_parameters()}
+
+
+def _state(module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def _same(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def _all_changed(a: dict, b: dict) -> bool:
+    return all(not torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("disc", ["dcgan", "patchgan", "vit"])
+def test_each_step_changes_only_its_own_player(disc):
+    d_cfg = {"dim": 16, "depth": 1, "heads": 2, "patch_size": 7} if disc == "vit" else TINY_D
+    st = tiny_stepper(disc=disc, d_cfg=d_cfg)
+    real = st.prepare(small_mnist()[0][:16])
+    g0, d0 = _params(st.G), _state(st.D)
+    st.d_step(real)
+    assert _same(_params(st.G), g0), "the discriminator step changed G"
+    d1 = _state(st.D)
+    assert _all_changed({k: v for k, v in _params(st.D).items()}, {k: d0[k] for k in _params(st.D)})
+    st.g_step(16)
+    assert _same(_state(st.D), d1), "the generator step changed D (weights or spectral-norm buffers)"
+    assert _all_changed(_params(st.G), g0)
+    assert all(p.requires_grad for p in st.D.parameters()) and st.D.training  # D restored afterwards
+
+
+def test_d_steps_gives_k_discriminator_updates_per_generator_update():
+    st = tiny_stepper(d_steps=3)
+    data = small_mnist()
+    batches = iter([(data.images[i * 16 : (i + 1) * 16], None) for i in range(10)])
+    st.step(batches)
+    d_counts = {int(s["step"]) for s in st.opt_d.state.values()}
+    g_counts = {int(s["step"]) for s in st.opt_g.state.values()}
+    assert d_counts == {3} and g_counts == {1}
+    assert len(list(batches)) == 7  # three batches consumed, one per D update
+
+
+def test_ema_is_the_moving_average():
+    st = tiny_stepper(ema=0.75)
+    ema0, g0 = _params(st.gan.generator_ema), _params(st.G)
+    assert _same(ema0, g0)
+    st.g_step(16)
+    g1, ema1 = _params(st.G), _params(st.gan.generator_ema)
+    for k in g1:  # oracle: ema = 0.75 ema + 0.25 G
+        torch.testing.assert_close(ema1[k], 0.75 * ema0[k] + 0.25 * g1[k])
+    for k, b in st.G.named_buffers():
+        assert torch.equal(dict(st.gan.generator_ema.named_buffers())[k], b)
+
+
+@pytest.mark.parametrize("options", [
+    {"loss": "minimax"}, {"loss": "hinge"}, {"loss": "wgan-gp", "d_cfg": {"ndf": 4, "norm": "none"}},
+    {"r1": 10.0, "d_cfg": {"ndf": 4, "norm": "spectral"}}, {"diffaug": "color,translation,cutout"},
+    {"conditional": True, "loss": "wgan-gp", "r1": 1.0},
+])
+def test_options_train_with_finite_losses(options):
+    cfg = tiny_config(steps=3, **options)
+    trainer = GANTrainer(cfg, data=small_mnist())
+    gan = trainer.fit()
+    assert all(torch.isfinite(p).all() for p in gan.parameters())
+    assert gan.num_classes == (10 if options.get("conditional") else 0)
+
+
+def test_bad_inputs_are_explained():
+    with pytest.raises(ValueError, match=r"`d_steps` must be a positive int, got 0"):
+        tiny_config(d_steps=0).validate()
+    with pytest.raises(ValueError, match=r"unknown GAN config keys \['lr'\]"):
+        GANConfig.from_dict({"lr": 1e-3})
+    with pytest.raises(ValueError, match=r"Unknown loss 'wgan'"):
+        tiny_config(loss="wgan").validate()
+    with pytest.raises(ValueError, match=r"Unknown discriminator 'resnet'"):
+        tiny_config(disc="resnet").validate()
+    rgb = ImageData(torch.rand(32, 3, 28, 28), torch.zeros(32, dtype=torch.int64))
+    gan = build_gan(tiny_config(), 1, 28, 0)
+    with pytest.raises(ValueError, match=r"shape \(3, 28, 28\) but the GAN makes \(1, 28, 28\).*channels=3"):
+        GANTrainer(tiny_config(data="cifar10"), data=rgb, gan=gan)
+    five = build_gan(tiny_config(conditional=True), 1, 28, 5)
+    with pytest.raises(ValueError, match=r"labels up to 9 but the GAN has num_classes=5"):
+        GANTrainer(tiny_config(conditional=True), data=small_mnist(), gan=five)
+    with pytest.raises(ValueError, match=r"set from the data and model"):
+        GAN.build("dcgan", "dcgan", g_cfg={"channels": 3})
+
+
+def test_resume_continues_bit_for_bit(tmp_path):
+    data = small_mnist()
+    cfg = tiny_config(steps=6, ckpt_every=3, ema=0.9, diffaug="translation")
+    straight = GANTrainer(cfg, data=data).fit()
+
+    run = RunDir(tmp_path / "run", cfg.to_dict())
+    GANTrainer(cfg, data=data, run=run).fit(steps=3)
+    state = load_checkpoint(run.checkpoints / "last.pt")  # weights_only=True loading
+    assert state["step"] == 3 and set(state) >= {"gan", "opt_g", "opt_d", "rng", "batches_seen"}
+    resumed_trainer = GANTrainer(cfg, data=data, run=RunDir(tmp_path / "run", resume=True))
+    resumed_trainer.load_state_dict(state)
+    resumed = resumed_trainer.fit()
+    assert _same(_state(resumed), _state(straight))
+    rebuilt = GAN.from_state(state)
+    assert rebuilt.image_shape == (1, 28, 28) and rebuilt.generator_ema is not None
+
+
+def test_nan_rolls_back_to_the_last_good_state():
+    cfg = tiny_config(steps=8, ckpt_every=2, log_every=1)
+    messages = []
+    trainer = GANTrainer(cfg, data=small_mnist(), log=messages.append)
+    real_step, calls = trainer.stepper.step, []
+
+    def step_with_one_blowup(batches):
+        out = real_step(batches)
+        calls.append(1)
+        if len(calls) == 5:  # the 5th step blows up once
+            with torch.no_grad():
+                next(trainer.gan.generator.parameters()).fill_(float("nan"))
+        return out
+
+    trainer.stepper.step = step_with_one_blowup
+    gan = trainer.fit()
+    assert trainer.rollbacks == 1 and trainer.step == 8 and len(calls) == 9  # step 5 redone
+    assert all(torch.isfinite(p).all() for p in gan.parameters())
+    assert any("step 5" in m and "rolled back" in m and "step 4" in m for m in messages)
+
+
+def test_persistent_nan_stops_with_a_message():
+    cfg = tiny_config(steps=10, ckpt_every=2, max_rollbacks=2, lr_d=1e30, lr_g=1e30)
+    trainer = GANTrainer(cfg, data=small_mnist(), log=lambda m: None)
+    real_d_loss = trainer.stepper.loss.d_loss
+    trainer.stepper.loss.d_loss = lambda r, f: real_d_loss(r, f) * float("nan")
+    with pytest.raises(DivergenceError, match=r"diverged.*after 2 rollback\(s\); lower `lr_g`/`lr_d`"):
+        trainer.fit()
+
+
+def test_best_checkpoint_follows_the_score(tmp_path):
+    scores = iter([5.0, 3.0, 4.0, 1.0, 2.0])
+    cfg = tiny_config(steps=5, eval_every=1, ckpt_every=5)
+    run = RunDir(tmp_path / "run", cfg.to_dict())
+    trainer = GANTrainer(cfg, data=small_mnist(), run=run, score_fn=lambda gan: next(scores))
+    trainer.fit()
+    best = load_checkpoint(run.checkpoints / "best.pt")
+    assert best["score"] == 1.0 and best["step"] == 4 and trainer.best_score == 1.0
+    assert load_checkpoint(run.checkpoints / "last.pt")["step"] == 5
+    fids = [float(r["fid"]) for r in run.read_metrics() if r.get("fid")]
+    assert fids == [5.0, 3.0, 4.0, 1.0, 2.0]
+
+
+def test_run_folder_has_metrics_grids_and_curves(tmp_path):
+    cfg = tiny_config(steps=4, log_every=2, sample_every=2, ckpt_every=4, conditional=True)
+    run = RunDir(tmp_path / "run", cfg.to_dict())
+    GANTrainer(cfg, data=small_mnist(), run=run, log=lambda m: None).fit()
+    rows = run.read_metrics()
+    assert [int(r["step"]) for r in rows] == [2, 4]
+    assert {"d_loss", "g_loss", "d_real", "d_fake", "d_acc", "objective", "imgs_per_s"} <= set(rows[0])
+    assert all(0 <= float(r["d_real"]) <= 1 and math.isfinite(float(r["g_loss"])) for r in rows)
+    figs = {p.name for p in run.figures.iterdir()}
+    assert {"samples_000002.png", "samples_000004.png", "samples.png", "losses.png", "d_outputs.png"} <= figs
