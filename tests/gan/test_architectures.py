@@ -128,7 +128,7 @@ def test_vit_discriminator_is_vitgan_style():
     attn = D.blocks[0].attn
     assert attn.l2 and attn.qk.out_features == 16  # L2 attention with tied query/key weights
     sn = [m for m in D.modules() if isinstance(m, torch.nn.Linear)]
-    assert all(torch.nn.utils.parametrize.is_parametrized(m, "weight") for m in sn)  # spectral norm everywhere
+    assert all(torch.nn.utils.parametrize.is_parametrized(m, "weight") for m in sn)  # spectral norm, all
 
 
 def test_l2_attention_matches_its_definition():
