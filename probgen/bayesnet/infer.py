@@ -25,7 +25,7 @@ import torch
 from probgen.bayesnet.compiled import compiled
 from probgen.bayesnet.contract import ZeroEvidence, contract_max, contract_sum, dense_lambdas, make_lambdas
 from probgen.bayesnet.evidence import Evidence, parse_evidence, parse_targets
-from probgen.bayesnet.plan import Plan, build_plan, dense_plan
+from probgen.bayesnet.plan import Plan, build_plan, dense_plan, relevant_nodes
 from probgen.device import get_device
 from probgen.errors import ProbgenError
 
@@ -206,7 +206,11 @@ def _plan(net, ev: Evidence, tids, mode: str, dtype, max_table_size) -> Plan:
     if dtype not in (torch.float64, torch.float32):
         raise TypeError(f"`dtype`={dtype}: use torch.float64 or torch.float32")
     dname = str(dtype).removeprefix("torch.")
-    if not ev.batched:  # one plan per network serves every single-row query, unless it is too big
+    if not ev.batched and (
+        mode == "max" or 2 * len(relevant_nodes(net.parents, {*ev.nodes, *tids})) > len(net.cards)
+    ):
+        # One plan per network serves every single-row query, unless it is too big, or pruning would
+        # leave less than half of the network (P(e) of a few nodes, the marginals of a few).
         plan = net.plan(("dense", mode, dname), lambda: dense_plan(net, mode, dname))
         if plan.largest <= max_table_size and plan.flops <= DENSE_MAX_FLOPS:
             return plan
@@ -237,7 +241,8 @@ def _chunks(ev: Evidence, plan: Plan, dtype):
     if not ev.batched:
         yield 0, 1, ev.values
         return
-    per_row = max(plan.retained, 1.0) * torch.finfo(dtype).bits / 8 * 2  # tables and their gradients
+    # the tables and their adjoints, and the widest product a step forms (broadcast kernel)
+    per_row = (2 * max(plan.retained, 1.0) + 2 * plan.widest) * torch.finfo(dtype).bits / 8
     step = max(1, int(MEMORY_BUDGET // per_row))
     for lo in range(0, ev.n_rows, step):
         hi = min(ev.n_rows, lo + step)

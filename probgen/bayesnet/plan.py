@@ -97,6 +97,7 @@ class Plan:
     marginals: list[int]
     largest: float  # entries of the largest table, per row
     retained: float  # entries alive until the backward pass, per row
+    widest: float  # entries of the largest product a step forms (the union of its operands), per row
     flops: float  # multiply-adds, per row
     dense: bool = False  # a dense_plan: indicators on every node carry the evidence
 
@@ -246,6 +247,7 @@ def _schedule(scopes, evidence, net, mode, batch_card, rescale_every):
                 var_slots.setdefault(u, set()).add(s)
     largest = max((_entries(s, cards) for s in scopes), default=1)
     retained = sum(_entries(s, cards) for s in scopes)
+    widest = 0
     flops = 0.0
     steps = []
     for v in sorted(var_slots, key=pos.__getitem__):
@@ -282,10 +284,12 @@ def _schedule(scopes, evidence, net, mode, batch_card, rescale_every):
             steps.append(Step(a, b, out, scopes[a], scopes[b] if b >= 0 else (), keep, elim, None, rescale))
             union_entries = _entries(union, cards)
             flops += union_entries
+            widest = max(widest, union_entries)
             out_entries = _entries(keep, cards)
             largest = max(largest, out_entries, union_entries if mode == "max" else 0)
             retained += out_entries + (union_entries if mode == "max" else 0)
-    return steps, sorted(live), {"largest": float(largest), "retained": float(retained), "flops": flops}
+    stats = {"largest": float(largest), "retained": float(retained), "widest": float(widest), "flops": flops}
+    return steps, sorted(live), stats
 
 
 def _adj_scope(scope, batched):
