@@ -202,7 +202,7 @@ class DDPMTrainer:
     # --------------------------------------------------------------------------------------------- figures
 
     def save_samples(self, name: str | None = None) -> None:
-        """A grid of ``num_samples`` samples (``sample_steps`` steps of ``sample_method``) from fixed noise."""
+        """A grid of ``num_samples`` samples (``sample_steps`` of ``sample_method``) from fixed noise."""
         if self.run is None:
             return
         cfg, k = self.config, self.ddpm.num_classes
