@@ -20,6 +20,7 @@ import torch
 
 from probgen.bayesnet.compiled import compiled
 from probgen.bayesnet.evidence import parse_evidence, parse_targets
+from probgen.bayesnet.kernels import serial_below
 from probgen.bayesnet.plan import relevant_nodes
 from probgen.device import get_device
 
@@ -97,11 +98,12 @@ def likelihood_weighting(
     state = _Accumulator(net, tids, rows, device, dtype)
     chunk = max(1, CHUNK_ENTRIES // max(1, rows * max(net.cards)))
     done = 0
-    while done < num_samples:
-        s = min(chunk, num_samples - done)
-        x, log_w = _sample_chunk(net, ev, values, tids, s, generator, device, dtype)
-        state.add(x, log_w)
-        done += s
+    with serial_below(rows * num_samples * len(net.cards) * max(net.cards)):
+        while done < num_samples:
+            s = min(chunk, num_samples - done)
+            x, log_w = _sample_chunk(net, ev, values, tids, s, generator, device, dtype)
+            state.add(x, log_w)
+            done += s
     marginals, ess, log_evidence = state.result(num_samples, net, ev)
     if not ev.batched:
         marginals = {k: m[0] for k, m in marginals.items()}

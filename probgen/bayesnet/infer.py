@@ -25,6 +25,7 @@ import torch
 from probgen.bayesnet.compiled import compiled
 from probgen.bayesnet.contract import ZeroEvidence, contract_max, contract_sum, dense_lambdas, make_lambdas
 from probgen.bayesnet.evidence import Evidence, parse_evidence, parse_targets
+from probgen.bayesnet.kernels import serial_below
 from probgen.bayesnet.plan import Plan, build_plan, dense_plan, relevant_nodes
 from probgen.device import get_device
 from probgen.errors import ProbgenError
@@ -85,7 +86,7 @@ def posterior(
     plan = _plan(net, ev, tids, "sum", dtype, max_table_size)
     tables = net.tables(device, dtype)
     out: dict[int, list[torch.Tensor]] = {v: [] for v in tids}
-    with torch.no_grad():
+    with torch.no_grad(), serial_below(3 * plan.flops * ev.n_rows):
         for lo, hi, values in _chunks(ev, plan, dtype):
             lams = _lambdas(plan, ev, values, hi - lo, device, dtype, log=False)
             try:
@@ -117,7 +118,7 @@ def log_probability(
     plan = _plan(net, ev, [], "sum", dtype, max_table_size)
     tables = net.tables(device, dtype)
     parts = []
-    with torch.no_grad():
+    with torch.no_grad(), serial_below(plan.flops * ev.n_rows):
         for lo, hi, values in _chunks(ev, plan, dtype):
             lams = _lambdas(plan, ev, values, hi - lo, device, dtype, log=False)
             parts.append(contract_sum(plan, tables, values, hi - lo, lams, marginals=False)[0])
@@ -163,19 +164,20 @@ def map_assignment(
     tables = net.tables(device, dtype, log=True)
     out: dict[int, list[torch.Tensor]] = {v: [] for v in tids}
     best = []
-    for lo, hi, values in _chunks(ev, plan, dtype):
-        with torch.enable_grad():
-            lams = _lambdas(plan, ev, values, hi - lo, device, dtype, log=True)
-            top = contract_max(plan, tables, values, hi - lo, lams)
-            bad = ~(top > float("-inf"))
-            if bool(bad.any()):
-                _zero_error(net, full_ev, bad.nonzero().flatten() + lo, inverse)
-            wanted = [(v, lam) for v, lam in zip(plan.lam_nodes, lams) if lam.requires_grad]
-            grads = torch.autograd.grad(top.sum(), [lam for _, lam in wanted]) if wanted else ()
-        for (v, _), g in zip(wanted, grads):
-            if v in out:
-                out[v].append(g.argmax(-1))
-        best.append(top.detach())
+    with serial_below(3 * plan.flops * ev.n_rows):
+        for lo, hi, values in _chunks(ev, plan, dtype):
+            with torch.enable_grad():
+                lams = _lambdas(plan, ev, values, hi - lo, device, dtype, log=True)
+                top = contract_max(plan, tables, values, hi - lo, lams)
+                bad = ~(top > float("-inf"))
+                if bool(bad.any()):
+                    _zero_error(net, full_ev, bad.nonzero().flatten() + lo, inverse)
+                wanted = [(v, lam) for v, lam in zip(plan.lam_nodes, lams) if lam.requires_grad]
+                grads = torch.autograd.grad(top.sum(), [lam for _, lam in wanted]) if wanted else ()
+            for (v, _), g in zip(wanted, grads):
+                if v in out:
+                    out[v].append(g.argmax(-1))
+            best.append(top.detach())
     if not ev.batched:
         result = {net.names[v]: net.states[v][int(ts[0])] for v, ts in out.items()}
         return (result, best[0]) if return_log_prob else result

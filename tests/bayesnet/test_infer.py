@@ -284,3 +284,27 @@ def test_distinct_rows_group_exactly_the_equal_rows(k):
     distinct, inverse = infer._unique_rows(values)
     assert torch.equal(distinct[inverse], values)
     assert len(distinct) == len({tuple(r) for r in values.tolist()})
+
+
+def test_small_work_runs_on_one_thread_and_the_setting_is_restored(monkeypatch):
+    from probgen.bayesnet import kernels
+
+    seen = []
+    real = kernels.run_op
+    monkeypatch.setattr(
+        "probgen.bayesnet.contract.run_op", lambda op, t: seen.append(torch.get_num_threads()) or real(op, t)
+    )
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        infer.posterior(sprinkler(), {"Wet": "wet"})
+        assert set(seen) == {1} and torch.get_num_threads() == 2
+        with pytest.raises(ValueError):  # restored on errors too
+            infer.posterior(sprinkler(), {"Rain": "no", "Sprinkler": "off", "Wet": "wet"})
+        assert torch.get_num_threads() == 2
+        seen.clear()
+        monkeypatch.setattr(kernels, "PARALLEL_MIN_WORK", 0)
+        infer.posterior(sprinkler(), {"Wet": "wet"})
+        assert set(seen) == {2}
+    finally:
+        torch.set_num_threads(before)
