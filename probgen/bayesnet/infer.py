@@ -18,6 +18,7 @@ References:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import torch
@@ -49,6 +50,27 @@ class InferenceTooLargeError(ProbgenError):
     """Exact inference on this network would need a table larger than allowed."""
 
 
+def _serial(fn):
+    """Run ``fn(bn, evidence, ...)`` on one torch thread unless the work is large (see
+    :func:`probgen.bayesnet.kernels.serial_below`); the bound is the network's total clique size per row."""
+
+    @functools.wraps(fn)
+    def wrapper(bn, evidence=None, *args, **kw):
+        with serial_below(3 * compiled(bn).total * _num_rows(evidence)):
+            return fn(bn, evidence, *args, **kw)
+
+    return wrapper
+
+
+def _num_rows(evidence) -> int:
+    rows = 1
+    for value in evidence.values() if hasattr(evidence, "values") else ():
+        if getattr(value, "ndim", 0) or isinstance(value, list | tuple):
+            rows = max(rows, len(value))
+    return rows
+
+
+@_serial
 def posterior(
     bn,
     evidence=None,
@@ -86,7 +108,7 @@ def posterior(
     plan = _plan(net, ev, tids, "sum", dtype, max_table_size)
     tables = net.tables(device, dtype)
     out: dict[int, list[torch.Tensor]] = {v: [] for v in tids}
-    with torch.no_grad(), serial_below(3 * plan.flops * ev.n_rows):
+    with torch.no_grad():
         for lo, hi, values in _chunks(ev, plan, dtype):
             lams = _lambdas(plan, ev, values, hi - lo, device, dtype, log=False)
             try:
@@ -94,9 +116,13 @@ def posterior(
             except ZeroEvidence as e:
                 _zero_error(net, full_ev, e.rows + lo, inverse)
             _collect(out, marg, ev, values, tids, net.cards, device, dtype)
-    return {net.names[v]: _expand(torch.cat(ts) if len(ts) > 1 else ts[0], inverse) for v, ts in out.items()}
+    margs = [torch.cat(ts) if len(ts) > 1 else ts[0] for ts in out.values()]
+    if inverse is not None and margs:  # back to all rows: one gather for every target at once
+        margs = torch.cat(margs, 1)[inverse].split([m.shape[1] for m in margs], 1)
+    return {net.names[v]: m for v, m in zip(out, margs)}
 
 
+@_serial
 def log_probability(
     bn,
     evidence=None,
@@ -118,7 +144,7 @@ def log_probability(
     plan = _plan(net, ev, [], "sum", dtype, max_table_size)
     tables = net.tables(device, dtype)
     parts = []
-    with torch.no_grad(), serial_below(plan.flops * ev.n_rows):
+    with torch.no_grad():
         for lo, hi, values in _chunks(ev, plan, dtype):
             lams = _lambdas(plan, ev, values, hi - lo, device, dtype, log=False)
             parts.append(contract_sum(plan, tables, values, hi - lo, lams, marginals=False)[0])
@@ -130,6 +156,7 @@ def probability(bn, evidence=None, **kw) -> torch.Tensor:
     return log_probability(bn, evidence, **kw).exp()
 
 
+@_serial
 def map_assignment(
     bn,
     evidence=None,
@@ -164,20 +191,19 @@ def map_assignment(
     tables = net.tables(device, dtype, log=True)
     out: dict[int, list[torch.Tensor]] = {v: [] for v in tids}
     best = []
-    with serial_below(3 * plan.flops * ev.n_rows):
-        for lo, hi, values in _chunks(ev, plan, dtype):
-            with torch.enable_grad():
-                lams = _lambdas(plan, ev, values, hi - lo, device, dtype, log=True)
-                top = contract_max(plan, tables, values, hi - lo, lams)
-                bad = ~(top > float("-inf"))
-                if bool(bad.any()):
-                    _zero_error(net, full_ev, bad.nonzero().flatten() + lo, inverse)
-                wanted = [(v, lam) for v, lam in zip(plan.lam_nodes, lams) if lam.requires_grad]
-                grads = torch.autograd.grad(top.sum(), [lam for _, lam in wanted]) if wanted else ()
-            for (v, _), g in zip(wanted, grads):
-                if v in out:
-                    out[v].append(g.argmax(-1))
-            best.append(top.detach())
+    for lo, hi, values in _chunks(ev, plan, dtype):
+        with torch.enable_grad():
+            lams = _lambdas(plan, ev, values, hi - lo, device, dtype, log=True)
+            top = contract_max(plan, tables, values, hi - lo, lams)
+            bad = ~(top > float("-inf"))
+            if bool(bad.any()):
+                _zero_error(net, full_ev, bad.nonzero().flatten() + lo, inverse)
+            wanted = [(v, lam) for v, lam in zip(plan.lam_nodes, lams) if lam.requires_grad]
+            grads = torch.autograd.grad(top.sum(), [lam for _, lam in wanted]) if wanted else ()
+        for (v, _), g in zip(wanted, grads):
+            if v in out:
+                out[v].append(g.argmax(-1))
+        best.append(top.detach())
     if not ev.batched:
         result = {net.names[v]: net.states[v][int(ts[0])] for v, ts in out.items()}
         return (result, best[0]) if return_log_prob else result
