@@ -8,7 +8,8 @@
 
 Speed: probgen's DCGAN training step (``GANStepper.step``: one D update, one G update, non-saturating
 loss) against a hand-written loop doing the same computation with the same networks, batch and loss,
-timed in interleaved blocks in one process. A second reference is the pytorch/examples DCGAN loop (one
+timed in interleaved blocks in one process (wall-clock and process CPU time, medians of the per-block
+ratios; the CPU-time ratio is less disturbed by other processes on a shared machine). A second reference is the pytorch/examples DCGAN loop (one
 fake batch reused for the G step, D's gradients computed in the G step too).
 
 Quality: each configuration trains for a fixed number of steps at batch 64 (the budget below), FID on 1,000
@@ -105,31 +106,33 @@ def speed(quick: bool, repeats: int, block: int, width: int, batch: int) -> list
     }
     for run in runners.values():  # warm-up
         run()
-    times = {k: [] for k in runners}
+    wall, cpu = {k: [] for k in runners}, {k: [] for k in runners}
     for r in range(repeats):
         order = list(runners) if r % 2 == 0 else list(runners)[::-1]  # interleaved, alternating order
         for name in order:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             runners[name]()
-            times[name].append((time.perf_counter() - t0) / len(xs))
+            wall[name].append((time.perf_counter() - t0) / len(xs))
+            cpu[name].append((time.process_time() - c0) / len(xs))
     ref = "hand-written (same computation)"
-    ratios = [a / b for a, b in zip(times["probgen GANStepper.step"], times[ref])]
     rows = []
-    for name, ts in times.items():
-        med = statistics.median(ts)
+    for name in runners:
+        med = statistics.median(wall[name])
         rows.append({"loop": name, "ms_per_step": 1000 * med, "images_per_s": batch / med,
-                     "ratio": statistics.median([a / b for a, b in zip(ts, times[ref])])})
-    rows[0]["paired_ratios"] = ratios
+                     "ratio": statistics.median([a / b for a, b in zip(wall[name], wall[ref])]),
+                     "cpu_ratio": statistics.median([a / b for a, b in zip(cpu[name], cpu[ref])])})
+    rows[0]["paired_ratios"] = [a / b for a, b in zip(wall["probgen GANStepper.step"], wall[ref])]
     return rows
 
 
 def print_speed(rows, width, batch, repeats, block, threads) -> None:
     print(f"\n### DCGAN training step, 28x28, ngf = ndf = {width}, batch {batch}, CPU, {threads} thread(s); "
           f"median of {repeats} interleaved blocks of {block} steps\n")
-    print("| loop | ms / step | images / s | ratio to hand-written |")
-    print("| --- | ---: | ---: | ---: |")
+    print("| loop | ms / step | images / s | time ratio to hand-written | CPU-time ratio |")
+    print("| --- | ---: | ---: | ---: | ---: |")
     for r in rows:
-        print(f"| {r['loop']} | {r['ms_per_step']:.1f} | {r['images_per_s']:.0f} | {r['ratio']:.3f} |")
+        print(f"| {r['loop']} | {r['ms_per_step']:.1f} | {r['images_per_s']:.0f} | {r['ratio']:.3f} | "
+              f"{r['cpu_ratio']:.3f} |")
     pr = rows[0]["paired_ratios"]
     print(f"\nprobgen / hand-written per block: min {min(pr):.3f}, median {statistics.median(pr):.3f}, "
           f"max {max(pr):.3f}")
