@@ -5,10 +5,12 @@ and evidence ``{node: value}``. A value is a state name or index (one query), or
 shape ``(N,)`` (one query per row, ``-1`` = not observed in that row); per-row evidence is answered for
 all rows at once, the row being a tensor dimension.
 
-How: variable elimination along a min-fill / min-weight order of the moral graph, two tables at a time,
-with observed axes sliced away and barren nodes pruned (:mod:`probgen.bayesnet.plan`); all marginals
-come from one backward pass through the contraction (Darwiche 2003, :mod:`probgen.bayesnet.contract`).
-Plans are cached per network and query pattern, so repeated queries cost only the tensor work.
+How: variable elimination along a greedy (min-fill, weighted min-fill or min-weight) order of the moral
+graph, two tables at a time, with observed axes sliced away and barren nodes pruned
+(:mod:`probgen.bayesnet.plan`); all marginals come from one backward pass through the contraction
+(Darwiche 2003, :mod:`probgen.bayesnet.contract`). Plans are cached per network and query pattern (all
+single-row queries share one), so repeated queries cost only the tensor work; repeated evidence rows are
+computed once.
 
 References:
     A. Darwiche. A differential approach to inference in Bayesian networks. JACM 50(3), 2003.
