@@ -23,8 +23,9 @@ import torch
 BATCH = -1  # the variable id of the row (batch) axis in a scope
 LETTERS = string.ascii_letters  # torch.einsum accepts these 52 subscripts
 BCAST_MAX_UNION = 2048  # per-row entries of the broadcast product up to which batched steps broadcast
-# Contractions with less work than this (multiply-adds per call) run on one intra-op thread: every
-# bundled network but munin1 and link, whose queries took 5-7x longer on 2 threads than on 1 here.
+# Contractions with less work than this (multiply-adds per call) run on one intra-op thread; that covers
+# one query on every bundled network (link's and munin1's took 2-8x longer on 2 threads than on 1 on the
+# busy 2-core development machine).
 PARALLEL_MIN_WORK = 1e9
 
 # torch.einsum's Python wrapper costs as much as a small contraction (and would search a path with
