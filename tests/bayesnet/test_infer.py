@@ -308,3 +308,14 @@ def test_small_work_runs_on_one_thread_and_the_setting_is_restored(monkeypatch):
         assert set(seen) == {2}
     finally:
         torch.set_num_threads(before)
+
+
+def test_complete_rows_give_the_log_joint_and_an_empty_explanation():
+    """Oracle: bn.log_prob (the sum of log CPT entries); child's rows sum to one exactly."""
+    bn = load_network("child")
+    rows = bn.sample(50, generator=torch.Generator().manual_seed(4))
+    torch.testing.assert_close(infer.log_probability(bn, rows), bn.log_prob(rows), atol=1e-12, rtol=0)
+    one = {n: int(v[0]) for n, v in rows.items()}
+    assert infer.log_probability(bn, one).item() == pytest.approx(bn.log_prob(rows)[0].item(), abs=1e-12)
+    assert infer.map_assignment(bn, rows) == {} and infer.posterior(bn, one) == {}
+    assert infer.posterior(bn, {"Age": "0-3_days"}, targets=[]) == {}
