@@ -33,7 +33,7 @@ from torch import nn
 
 import probgen
 from probgen.data import TensorLoader, load_dataset
-from probgen.vae import VAE, FastTrace_ELBO, JointOptim
+from probgen.vae import VAE, FastTrace_ELBO, FastTraceMeanField_ELBO, JointOptim
 from probgen.vae.train import train_vae
 
 # ------------------------------------------------------------------------------ the hand-written reference
@@ -163,6 +163,7 @@ def speed(args) -> list[str]:
     variants = {
         "hand-written PyTorch (reference)": hand_step(),
         "probgen fast path: FastTrace_ELBO + JointOptim": svi_step("a", FastTrace_ELBO(), JointOptim.adam()),
+        "FastTraceMeanField_ELBO + JointOptim": svi_step("g", FastTraceMeanField_ELBO(), JointOptim.adam()),
         "FastTrace_ELBO + pyro.optim.Adam": svi_step("b", FastTrace_ELBO(), pyro.optim.Adam({"lr": 1e-3})),
         "Trace_ELBO + JointOptim": svi_step("c", Trace_ELBO(), JointOptim.adam(1e-3)),
         "plain Pyro: Trace_ELBO + pyro.optim.Adam": svi_step("d", Trace_ELBO(), adam({"lr": 1e-3})),
