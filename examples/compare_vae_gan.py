@@ -81,7 +81,8 @@ def train_vae(args, train) -> tuple[VAE, dict]:
     """Pyro SVI with Trace_ELBO on dynamically binarised digits; returns the VAE and its budget."""
     probgen.seed(args.seed)
     pyro.clear_param_store()
-    vae = VAE(x_shape=(1, 28, 28), z_dim=args.z_dim, hidden=args.hidden, likelihood="bernoulli", arch="mlp")
+    vae = VAE(x_shape=(1, 28, 28), z_dim=args.z_dim, hidden=args.hidden, likelihood="bernoulli",
+              arch=args.vae_arch)
     svi = SVI(vae.model, vae.guide, pyro.optim.Adam({"lr": args.vae_lr}), Trace_ELBO())
     loader = make_loader(train, args.vae_batch_size, binarize="stochastic", seed=args.seed)
     steps = 0
@@ -123,12 +124,15 @@ def main(args) -> dict:
     out = Path(args.out)
     train = load_dataset("mnist-5k", "train")  # grey levels in [0, 1], (4000, 1, 28, 28)
     vae, vae_budget = train_vae(args, train)
-    gan, gan_last, gan_budget = train_gan(args, train, out)
     test_bin = load_dataset("mnist-5k", "test", binarize="stochastic", seed=args.seed + 1).images
     models = {"binarised training data": BinarisedData(train.images), "VAE (means)": vae,
-              "VAE (draws)": SampleView(vae, mean=False), f"DCGAN (step {gan_budget['kept_step']})": gan}
-    if gan_last is not gan:
-        models[f"DCGAN (last, step {args.gan_steps})"] = gan_last
+              "VAE (draws)": SampleView(vae, mean=False)}
+    gan_budget = {}
+    if args.gan_steps:
+        gan, gan_last, gan_budget = train_gan(args, train, out)
+        models[f"DCGAN (step {gan_budget['kept_step']})"] = gan
+        if gan_budget["kept_step"] != args.gan_steps:  # the checkpoint kept is not the last: score both
+            models[f"DCGAN (last, step {args.gan_steps})"] = gan_last
     budgets = {name: vae_budget for name in models if name.startswith("VAE")}
     budgets.update({name: {k: v for k, v in gan_budget.items() if k != "kept_step"}
                     for name in models if name.startswith("DCGAN")})
@@ -162,7 +166,9 @@ def parse_args(argv=None):
     p.add_argument("--vae-lr", type=float, default=1e-3)
     p.add_argument("--z-dim", type=int, default=50, help="VAE latent dimension")
     p.add_argument("--hidden", type=int, default=400, help="VAE hidden layer width")
-    p.add_argument("--gan-steps", type=int, default=2000, help="GAN steps (one D and one G update each)")
+    p.add_argument("--vae-arch", default="mlp", help="VAE architecture: mlp or conv (probgen.vae.list_archs)")
+    p.add_argument("--gan-steps", type=int, default=2000,
+                   help="GAN steps (one D and one G update each); 0: no GAN (VAE rows only)")
     p.add_argument("--gan-batch-size", type=int, default=64)
     p.add_argument("--ngf", type=int, default=32, help="DCGAN width (ngf = ndf)")
     p.add_argument("--gan-eval-every", type=int, default=500,
