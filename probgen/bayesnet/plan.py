@@ -138,17 +138,8 @@ def build_plan(net, cols, full, targets, mode: str, batched: bool, batch_card: i
         nodes = list(range(len(net.cards)))  # max-product: no node is neutral
     else:
         nodes = relevant_nodes(net.parents, set(sliced) | set(partial) | set(wanted))
-    leaves, evidence = [], []
-    for v in nodes:
-        family = (*net.parents[v], v)
-        cut = [i for i, u in enumerate(family) if u in sliced]
-        rest = [i for i, u in enumerate(family) if u not in sliced]
-        lam = lam_slot.get(v, -1)
-        scope = tuple(family[i] for i in rest)
-        if batched and (cut or lam >= 0):
-            scope = (*scope, BATCH)
-        leaves.append(Leaf(v, tuple(rest + cut), tuple(sliced[family[i]] for i in cut), lam, scope))
-        evidence.append(int(bool(cut) or v in partial))
+    leaves = [_leaf(net, v, sliced, lam_slot.get(v, -1), batched) for v in nodes]
+    evidence = [int(bool(leaf.cols) or leaf.node in partial) for leaf in leaves]  # observations absorbed
     wanted_slots = {s: leaf.node for s, leaf in enumerate(leaves) if leaf.node in set(wanted)}
     return _finish(
         net,
@@ -163,6 +154,17 @@ def build_plan(net, cols, full, targets, mode: str, batched: bool, batch_card: i
         lam_grad=[mode == "max" and v in set(wanted) for v in lam_nodes],
         lam_cols=[partial.get(v, -1) for v in lam_nodes],
     )
+
+
+def _leaf(net, v: int, sliced: dict[int, int], lam: int, batched: bool) -> Leaf:
+    """Node ``v``'s CPT with the axes of ``sliced`` nodes (node -> evidence column) moved last, to index."""
+    family = (*net.parents[v], v)
+    cut = [i for i, u in enumerate(family) if u in sliced]
+    rest = [i for i, u in enumerate(family) if u not in sliced]
+    scope = tuple(family[i] for i in rest)
+    if batched and (cut or lam >= 0):
+        scope = (*scope, BATCH)
+    return Leaf(v, tuple(rest + cut), tuple(sliced[family[i]] for i in cut), lam, scope)
 
 
 def dense_plan(net, mode: str, dtype_name: str) -> Plan:
