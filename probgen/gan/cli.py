@@ -121,7 +121,8 @@ def train_command(args: argparse.Namespace) -> int:
             run.truncate_metrics("step", trainer.step)
         trainer.fit()
         if ctx.is_main:
-            best = f", best {trainer.score_name} {trainer.best_score:.2f}" if trainer.best_score else ""
+            best = trainer.best_score
+            best = "" if best is None else f", best {trainer.score_name} {best:.2f}"
             print(f"GAN trained for {trainer.step} steps{best}: {run.path}")
     finally:
         ctx.close()

@@ -204,3 +204,19 @@ def test_short_run_lowers_the_discriminators_accuracy_from_its_start(tmp_path):
     assert acc[:10].mean() < start  # ... which it had to learn (random D: about chance)
     assert start > 0.9
     assert acc[-40:].mean() < start - 0.05
+
+
+@pytest.mark.slow
+# Dynamo reads `.grad` of the non-leaf fake images that G hands to the compiled D while it wraps them as
+# inputs (torch-internal, harmless); pytest's warnings-as-errors would turn that into a failure.
+@pytest.mark.filterwarnings("ignore:The .grad attribute of a Tensor that is not a leaf Tensor:UserWarning")
+def test_compiled_networks_train_like_eager_ones():
+    """torch.compile (inductor on the CPU): same losses as eager within float tolerance, for three steps."""
+    data = small_mnist()
+    losses = {}
+    for compiled in (False, True):
+        probgen.seed(0)
+        st = GANStepper(build_gan(tiny_config(), 1, 28, 0), tiny_config(compile=compiled))
+        batches = iter([(data.images[i * 16 : (i + 1) * 16], None) for i in range(3)])
+        losses[compiled] = [float(st.step(batches)["d_loss"]) for _ in range(3)]
+    assert losses[True] == pytest.approx(losses[False], rel=1e-3, abs=1e-4)
