@@ -61,7 +61,9 @@ def _down(c_in: int, c_out: int, s_in: int) -> nn.Conv2d:
 
 @register_model("dcgan", role="generator")
 class DCGANGenerator(nn.Module):
-    """DCGAN generator: z (B, latent_dim) [, y (B,)] -> images (B, channels, size, size) in [-1, 1].
+    """DCGAN generator: z (B, latent_dim) (+ labels y (B,) when conditional) -> images (B, C, H, W).
+
+    The images have ``channels`` channels, side ``image_size`` and values in [-1, 1].
 
     Args:
         latent_dim: size of z.
@@ -111,7 +113,9 @@ class DCGANGenerator(nn.Module):
 
 @register_model("dcgan", role="discriminator")
 class DCGANDiscriminator(nn.Module):
-    """DCGAN discriminator: images (B, C, H, W) in [-1, 1] [, y (B,)] -> logits (B,) of p(real | x).
+    """DCGAN discriminator: images (B, C, H, W) (+ labels y (B,) when conditional) -> logits (B,).
+
+    Images are in [-1, 1]; the logits are those of D(x) = p(real | x).
 
     Args:
         channels, image_size: the input images' shape (halving image_size must reach 4: 28, 32, 64, ...).

@@ -49,8 +49,10 @@ class GAN(nn.Module):
     built so that :meth:`from_state` can rebuild it from a checkpoint.
 
     Attributes:
-        generator: z (B, latent_dim) [, y (B,)] -> images (B, C, H, W) in [-1, 1].
-        discriminator: images (B, C, H, W) in [-1, 1] [, y (B,)] -> logits (B,) or (B, 1, h, w).
+        generator: z (B, latent_dim) (+ labels y (B,) when conditional) -> images (B, C, H, W)
+            in [-1, 1].
+        discriminator: images (B, C, H, W) in [-1, 1] (+ labels y (B,) when conditional) -> logits (B,)
+            or (B, 1, h, w).
         generator_ema: an exponential moving average of ``generator`` (or None); used for sampling.
     """
 

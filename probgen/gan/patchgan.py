@@ -33,7 +33,7 @@ def _conv_out(size: int, kernel: int, stride: int, padding: int = 1) -> int:
 
 @register_model("patchgan", role="discriminator")
 class PatchGANDiscriminator(nn.Module):
-    """PatchGAN: images (B, C, H, W) in [-1, 1] [, y (B,)] -> a map of logits (B, 1, h, w).
+    """PatchGAN: images (B, C, H, W) in [-1, 1] (+ labels y (B,) when conditional) -> logits (B, 1, h, w).
 
     Args:
         channels, image_size: the input images' shape.

@@ -36,7 +36,9 @@ def _grid_sizes(image_size: int, patch_size: int, stages: int) -> list[int]:
 
 @register_model("transformer", role="generator")
 class TransformerGenerator(nn.Module):
-    """Transformer generator: z (B, latent_dim) [, y (B,)] -> images (B, channels, image_size, image_size).
+    """Transformer generator: z (B, latent_dim) (+ labels y (B,) when conditional) -> images (B, C, H, W).
+
+    The images have ``channels`` channels, side ``image_size`` and values in [-1, 1].
 
     Args:
         latent_dim: size of z.

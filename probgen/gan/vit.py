@@ -21,7 +21,7 @@ from probgen.gan.registry import register_model
 
 @register_model("vit", role="discriminator")
 class ViTDiscriminator(nn.Module):
-    """ViTGAN discriminator: images (B, C, H, W) in [-1, 1] [, y (B,)] -> logits (B,).
+    """ViTGAN discriminator: images (B, C, H, W) in [-1, 1] (+ labels y (B,) when conditional) -> logits (B,).
 
     Args:
         channels, image_size: the input images' shape; ``image_size`` must be a multiple of ``patch_size``.
