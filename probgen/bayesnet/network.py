@@ -155,17 +155,17 @@ class BayesNet:
 
         return infer.posterior(self, evidence, targets, **kw)
 
-    def probability(self, evidence):
+    def probability(self, evidence, **kw):
         """P(evidence), a float64 tensor (scalar, or (N,) for batched evidence)."""
         from probgen.bayesnet import infer
 
-        return infer.probability(self, evidence)
+        return infer.probability(self, evidence, **kw)
 
-    def log_probability(self, evidence):
+    def log_probability(self, evidence, **kw):
         """log P(evidence), a float64 tensor (scalar, or (N,) for batched evidence)."""
         from probgen.bayesnet import infer
 
-        return infer.log_probability(self, evidence)
+        return infer.log_probability(self, evidence, **kw)
 
     def map(self, evidence=None, **kw):
         """The most probable assignment of the unobserved nodes given the evidence (max-product)."""
