@@ -138,6 +138,7 @@ class GANStepper:
             if not (self.loss.needs_penalty or config.r1 > 0):  # compiled graphs cannot differentiate twice
                 self.D_fwd = torch.compile(self.D)
         self._d_params = list(self.D.parameters())
+        self.ema_updates = 0
         self._ema_pairs = None
         if gan.generator_ema is not None:
             self._ema_pairs = (list(gan.generator_ema.parameters()), list(self.G.parameters()),
@@ -224,11 +225,16 @@ class GANStepper:
 
     @torch.no_grad()
     def update_ema(self) -> None:
-        """ema <- decay * ema + (1 - decay) * G for weights; buffers (BatchNorm statistics) are copied."""
+        """ema <- d * ema + (1 - d) * G for weights, d = min(ema, (1 + n) / (10 + n)) after n updates (the
+        warm-up of TensorFlow's ExponentialMovingAverage, so that early samples are not the initial
+        weights); buffers (BatchNorm statistics) are copied."""
         if self._ema_pairs is None:
             return
         ema_p, g_p, ema_b, g_b = self._ema_pairs
-        torch._foreach_lerp_(ema_p, g_p, 1.0 - self.config.ema)
+        n = self.ema_updates
+        decay = min(self.config.ema, (1 + n) / (10 + n))
+        self.ema_updates += 1
+        torch._foreach_lerp_(ema_p, g_p, 1.0 - decay)
         for e, g in zip(ema_b, g_b):
             e.copy_(g)
 
@@ -245,10 +251,11 @@ class GANStepper:
 
     def state_dict(self) -> dict:
         return {"gan": self.gan.state_dict(), "opt_g": self.opt_g.state_dict(),
-                "opt_d": self.opt_d.state_dict()}
+                "opt_d": self.opt_d.state_dict(), "ema_updates": self.ema_updates}
 
     def load_state_dict(self, state: dict) -> None:
         self.gan.load_state_dict(state["gan"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
+        self.ema_updates = int(state.get("ema_updates", 0))
 

@@ -75,12 +75,15 @@ def test_d_steps_gives_k_discriminator_updates_per_generator_update():
 
 def test_ema_is_the_moving_average():
     st = tiny_stepper(ema=0.75)
-    ema0, g0 = _params(st.gan.generator_ema), _params(st.G)
-    assert _same(ema0, g0)
-    st.g_step(16)
-    g1, ema1 = _params(st.G), _params(st.gan.generator_ema)
-    for k in g1:  # oracle: ema = 0.75 ema + 0.25 G
-        torch.testing.assert_close(ema1[k], 0.75 * ema0[k] + 0.25 * g1[k])
+    assert _same(_params(st.gan.generator_ema), _params(st.G))
+    for n in range(40):  # oracle: ema = d ema + (1 - d) G, d = min(0.75, (1 + n) / (10 + n))
+        ema0 = _params(st.gan.generator_ema)
+        st.g_step(16)
+        g1, ema1 = _params(st.G), _params(st.gan.generator_ema)
+        d = min(0.75, (1 + n) / (10 + n))
+        for k in g1:
+            torch.testing.assert_close(ema1[k], d * ema0[k] + (1 - d) * g1[k])
+    assert st.ema_updates == 40 and (1 + 39) / (10 + 39) > 0.75  # the warm-up is over
     for k, b in st.G.named_buffers():
         assert torch.equal(dict(st.gan.generator_ema.named_buffers())[k], b)
 
