@@ -260,11 +260,16 @@ def _cell(v) -> str:
     return str(v)
 
 
-def comparison_figure(reports: list[ModelReport], path, n: int = 64, nrow: int = 8):
-    """Side-by-side sample grids, one panel per report, titled with FID and class coverage; saves a PNG."""
-    fig, axes = plt.subplots(1, len(reports), figsize=(3.2 * len(reports), 3.6))
-    axes = [axes] if len(reports) == 1 else list(axes)
+def comparison_figure(reports: list[ModelReport], path, n: int = 64, nrow: int = 8, ncols: int | None = None):
+    """Sample grids side by side, one panel per report (``n`` images, ``nrow`` per row), titled with FID and
+    class coverage, ``ncols`` panels per row of the figure (default: all in one row); saves a PNG."""
+    ncols = ncols or len(reports)
+    rows = -(-len(reports) // ncols)
+    fig, axes = plt.subplots(rows, ncols, figsize=(3.2 * ncols, 3.6 * rows), squeeze=False)
+    axes = list(axes.flat)
     for ax, r in zip(axes, reports):
         title = f"{r.name}\nFID {r.metrics['fid']:.1f}, {r.metrics['classes_covered']:g}/10 classes"
         show_images(r.samples[:n], ax=ax, nrow=nrow, title=title)
+    for ax in axes[len(reports):]:
+        ax.set_axis_off()
     return save_figure(fig, path)

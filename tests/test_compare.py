@@ -118,7 +118,7 @@ def test_sample_view_binds_kwargs_and_scores_likelihood_once(evaluator):
     assert torch.all(reports[0].samples == 0.3) and set(reports[1].samples.unique().tolist()) == {0.0, 1.0}
 
 
-def test_repeats_and_budgets(evaluator):
+def test_repeats_and_budgets(evaluator, tmp_path):
     train = load_dataset("mnist-5k", "train")
     reports = compare_models({"replay": Replay(train.images)}, evaluator=evaluator, num_samples=100,
                              repeats=3, budgets={"replay": {"grad_steps": 7, "train_s": 1.5}})
@@ -132,6 +132,7 @@ def test_repeats_and_budgets(evaluator):
     table = comparison_table(reports)
     assert table.splitlines()[0].endswith("| grad_steps | train_s |") and " ± " in table
     assert "| 7 | 1.5 |" in table and table.splitlines()[2].endswith("|  |  |")
+    assert comparison_figure(reports, tmp_path / "grid.png", ncols=1).stat().st_size > 1000  # 2 x 1 panels
 
 
 def test_conditional_likelihood_gets_labels(evaluator):
