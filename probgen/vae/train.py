@@ -96,15 +96,24 @@ def resolve_config(cfg: VAEConfig) -> VAEConfig:
 
 
 @torch.no_grad()
-def evaluate_elbo(vae: VAE, data: ImageData, batch_size: int = 500, device=None) -> float:
-    """Mean per-image ELBO (nats) over ``data``: one-sample Monte Carlo, the Trace_ELBO estimator."""
-    vae.eval()
-    total = 0.0
-    for i in range(0, len(data.images), batch_size):
-        x = data.images[i:i + batch_size].to(device or vae._device())
-        y = data.labels[i:i + batch_size].to(x.device) if vae.num_classes else None
-        total += float(vae.elbo(x, y).sum())
-    vae.train()
+def evaluate_elbo(vae: VAE, data: ImageData, batch_size: int = 500, seed: int = 0) -> float:
+    """Mean per-image ELBO (nats) over ``data``: one-sample Monte Carlo, the Trace_ELBO estimator.
+
+    Its draws come from a forked RNG seeded with ``seed``: the estimate repeats, and evaluating leaves the
+    training's random stream untouched (how often one evaluates does not change the trained model).
+    """
+    device = vae._device()
+    cuda = [device.index if device.index is not None else torch.cuda.current_device()] \
+        if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(seed)
+        vae.eval()
+        total = 0.0
+        for i in range(0, len(data.images), batch_size):
+            x = data.images[i:i + batch_size].to(device)
+            y = data.labels[i:i + batch_size].to(device) if vae.num_classes else None
+            total += float(vae.elbo(x, y).sum())
+        vae.train()
     return total / len(data.images)
 
 

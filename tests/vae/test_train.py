@@ -155,3 +155,14 @@ def test_resume_of_a_finished_run_trains_nothing(tmp_path):
         assert torch.equal(p, q)
     summary = json.loads((tmp_path / "f/summary.json").read_text())
     assert summary["test_elbo"] == pytest.approx(first.metrics[0]["test_elbo"], abs=1e-3)
+
+
+def test_evaluation_repeats_and_leaves_the_training_rng_alone():
+    from probgen.vae.train import evaluate_elbo
+
+    data = load_dataset("digits", "test", binarize="stochastic")
+    vae = VAE(x_shape=(1, 8, 8), z_dim=2, hidden=16)
+    state = torch.get_rng_state()
+    a, b = evaluate_elbo(vae, data), evaluate_elbo(vae, data)
+    assert a == b and torch.equal(torch.get_rng_state(), state)
+    assert evaluate_elbo(vae, data, seed=1) != a
