@@ -48,7 +48,7 @@ def main(args):
         loss = sum(svi.step(x) for x, _ in loader) / len(train.images)
         print(f"epoch {epoch:3d}  train ELBO {-loss:9.3f}")
 
-    x = test.images[: args.n]
+    x = test.images[torch.linspace(0, len(test.images) - 1, args.n).long()]  # digits of every class
     mask = make_mask(args.mask, x.shape, torch.Generator().manual_seed(args.seed))
     filled = vae.inpaint(x, mask, num_samples=args.num_samples)
     missing = ~mask
