@@ -136,8 +136,14 @@ def spectral_norm_convs_(module: nn.Module) -> nn.Module:
 
 
 def linear(d_in: int, d_out: int, sn: bool = False, bias: bool = True) -> nn.Linear:
+    """A linear map; ``sn=True``: Xavier-initialised and spectrally normalised, rescaled to its initial
+    spectral norm (ViTGAN). ViT's usual N(0, 0.02) init would freeze that norm near 0.02 sqrt(d): the
+    discriminator's logits could then never leave about +-1.3 (seen: D(x) stuck at 0.78)."""
     layer = nn.Linear(d_in, d_out, bias=bias)
-    nn.init.trunc_normal_(layer.weight, std=0.02)
+    if sn:
+        nn.init.xavier_uniform_(layer.weight)
+    else:
+        nn.init.trunc_normal_(layer.weight, std=0.02)
     if bias:
         nn.init.zeros_(layer.bias)
     return apply_spectral_norm(layer, rescale=True) if sn else layer
