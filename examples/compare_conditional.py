@@ -13,11 +13,13 @@ As in ``examples/compare_vae_gan.py``, the Bernoulli VAE is trained on dynamical
 scored both by its mean images E[x | z, y] and by its draws x ~ p(x | z, y), with the binarised real digits
 as the draws' floor.
 
-Budgets (defaults): conditional VAE 784-400-50 MLP, 100 epochs of batch 128 (3,200 Adam steps);
-conditional DCGAN ngf = ndf = 32, 2,000 steps of batch 64 (one D and one G Adam step each), the kept
-checkpoint the best by FID against the training split among every ``--gan-eval-every`` steps.
+Budgets (defaults): one conditional VAE per ``--vae-arch`` (MLP 784-400-50 and conv, as in
+``examples/compare_vae_gan.py``), 100 epochs of batch 128 (3,200 Adam steps); conditional DCGAN
+ngf = ndf = 32, 2,000 steps of batch 64 (one D and one G Adam step each), the kept checkpoint the best by
+FID against the training split among every ``--gan-eval-every`` steps.
 
     python examples/compare_conditional.py --out runs/compare_conditional
+    python examples/compare_conditional.py --gan-steps 0 --vae-arch conv   # CVAE rows only
 """
 
 from __future__ import annotations
@@ -74,11 +76,11 @@ class RealDigits:
         return binarize_images(out, "stochastic") if self.binarize else out
 
 
-def train_cvae(args, train) -> tuple[VAE, dict]:
+def train_cvae(args, train, arch: str) -> tuple[VAE, dict]:
     """Conditional VAE by Pyro SVI (Trace_ELBO) on dynamically binarised digits and their labels."""
     probgen.seed(args.seed)
     pyro.clear_param_store()
-    vae = VAE(x_shape=(1, 28, 28), z_dim=args.z_dim, hidden=args.hidden, likelihood="bernoulli", arch="mlp",
+    vae = VAE(x_shape=(1, 28, 28), z_dim=args.z_dim, hidden=args.hidden, likelihood="bernoulli", arch=arch,
               num_classes=10)
     svi = SVI(vae.model, vae.guide, pyro.optim.Adam({"lr": args.vae_lr}), Trace_ELBO())
     loader = make_loader(train, args.vae_batch_size, binarize="stochastic", seed=args.seed)
@@ -89,7 +91,7 @@ def train_cvae(args, train) -> tuple[VAE, dict]:
             loss = sum(svi.step(x, y) for x, y in loader) / len(train.images)
             steps += len(loader)
             if epoch % max(1, args.vae_epochs // 10) == 0 or epoch == args.vae_epochs:
-                print(f"CVAE epoch {epoch:4d}  train ELBO {-loss:8.2f} nats/image", flush=True)
+                print(f"{arch} CVAE epoch {epoch:4d}  train ELBO {-loss:8.2f} nats/image", flush=True)
     budget = {"grad_steps": steps, "train_wall_s": round(clock.wall, 1), "train_cpu_s": round(clock.cpu, 1)}
     return vae.eval(), budget
 
@@ -121,16 +123,19 @@ def main(args) -> dict:
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     train = load_dataset("mnist-5k", "train")  # (4000, 1, 28, 28) grey levels, labels (4000,)
-    vae, vae_budget = train_cvae(args, train)
-    gan, gan_budget = train_cgan(args, train, out)
     test = load_dataset("mnist-5k", "test", binarize="stochastic", seed=args.seed + 1)
-    gan_name = f"conditional DCGAN (step {gan_budget.pop('kept_step')})"
     models = {"training data (true labels)": RealDigits(train),
-              "binarised training data (true labels)": RealDigits(train, binarize=True),
-              "conditional VAE (means)": vae, "conditional VAE (draws)": SampleView(vae, mean=False),
-              gan_name: gan}
-    budgets = {"conditional VAE (means)": vae_budget, "conditional VAE (draws)": vae_budget,
-               gan_name: gan_budget}
+              "binarised training data (true labels)": RealDigits(train, binarize=True)}
+    budgets, vae_budgets, gan_budget = {}, {}, {}
+    for arch in args.vae_arch:
+        vae, vae_budgets[arch] = train_cvae(args, train, arch)
+        for how, view in (("means", vae), ("draws", SampleView(vae, mean=False))):
+            models[f"{arch} CVAE ({how})"] = view
+            budgets[f"{arch} CVAE ({how})"] = vae_budgets[arch]
+    if args.gan_steps:
+        gan, gan_budget = train_cgan(args, train, out)
+        gan_name = f"conditional DCGAN (step {gan_budget.pop('kept_step')})"
+        models[gan_name], budgets[gan_name] = gan, gan_budget
     evaluator = SampleEvaluator("mnist-5k", split="test", device="cpu")
     reports = compare_models(models, evaluator=evaluator, num_samples=args.num_samples,
                              likelihood_data=test.images[: args.iwae_images],
@@ -141,13 +146,14 @@ def main(args) -> dict:
         r.kind = "data"  # real digits: references, not models
     table = comparison_table(reports)
     shown = [r for r in reports if "binarised" not in r.name]
-    figure = comparison_figure(shown, out / "compare_conditional.png", n=100, nrow=10)
+    figure = comparison_figure(shown, out / "compare_conditional.png", n=100, nrow=10,
+                               ncols=min(len(shown), 3))
     print(f"\nmnist-5k, {args.num_samples} samples per row with balanced labels, {args.repeats} sample "
           f"set(s) (mean ± s.d.); IWAE k={args.iwae_samples} on {min(args.iwae_images, len(test.images))} "
           "binarised test digits given their labels:\n")
     print(table)
     print(f"\nfigure (column k of each panel: digit k): {figure}")
-    summary = {"table": table, "vae": vae_budget, "gan": gan_budget, "args": vars(args),
+    summary = {"table": table, "vae": vae_budgets, "gan": gan_budget, "args": vars(args),
                "rows": [{**r.row(), "spread": r.spread} for r in reports], "figure": str(figure)}
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return summary
@@ -161,7 +167,10 @@ def parse_args(argv=None):
     p.add_argument("--vae-lr", type=float, default=1e-3)
     p.add_argument("--z-dim", type=int, default=50, help="CVAE latent dimension")
     p.add_argument("--hidden", type=int, default=400, help="CVAE hidden layer width")
-    p.add_argument("--gan-steps", type=int, default=2000, help="GAN steps (one D and one G update each)")
+    p.add_argument("--vae-arch", nargs="+", default=["mlp", "conv"],
+                   help="CVAE architectures, one CVAE each: mlp and/or conv (probgen.vae.list_archs)")
+    p.add_argument("--gan-steps", type=int, default=2000,
+                   help="GAN steps (one D and one G update each); 0: no GAN (CVAE rows only)")
     p.add_argument("--gan-batch-size", type=int, default=64)
     p.add_argument("--ngf", type=int, default=32, help="DCGAN width (ngf = ndf)")
     p.add_argument("--gan-eval-every", type=int, default=500,
