@@ -229,7 +229,7 @@ class DDPMTrainer:
 
 def train_ddpm(ddpm: DDPM, data, config: TrainConfig | dict | None = None, *, run: RunDir | None = None,
                resume: bool = False, log: Callable[[str], None] | None = None, **overrides) -> DDPM:
-    """Train ``ddpm`` on ``data`` and return it: ``train_ddpm(ddpm, load_dataset("mnist-5k"), steps=5000)``.
+    """Train ``ddpm`` on ``data`` and return it: ``train_ddpm(ddpm, load_dataset("mnist-5k"), steps=3000)``.
 
     Args:
         ddpm: the :class:`DDPM`.
