@@ -135,12 +135,17 @@ def spectral_norm_convs_(module: nn.Module) -> nn.Module:
 # ------------------------------------------------------------------------------------------- transformers
 
 
-def linear(d_in: int, d_out: int, sn: bool = False, bias: bool = True) -> nn.Linear:
-    """A linear map; ``sn=True``: Xavier-initialised and spectrally normalised, rescaled to its initial
-    spectral norm (ViTGAN). ViT's usual N(0, 0.02) init would freeze that norm near 0.02 sqrt(d): the
-    discriminator's logits could then never leave about +-1.3 (seen: D(x) stuck at 0.78)."""
+def linear(d_in: int, d_out: int, sn: bool = False, bias: bool = True, small: bool = False) -> nn.Linear:
+    """A linear map, N(0, 0.02)-initialised as in ViT.
+
+    ``sn=True``: spectrally normalised and rescaled to its initial spectral norm (ViTGAN), which then
+    stays fixed for good, so the init sets each layer's gain: Xavier (gain about 1-2), or N(0, 0.02) with
+    ``small=True``. With N(0, 0.02) everywhere the discriminator's logits could never leave about +-1.3
+    (seen: D(x) stuck at 0.78); with Xavier query/key maps, L2 attention is so peaked that each token
+    attends to itself only (the generator then learned nothing in 300 steps).
+    """
     layer = nn.Linear(d_in, d_out, bias=bias)
-    if sn:
+    if sn and not small:
         nn.init.xavier_uniform_(layer.weight)
     else:
         nn.init.trunc_normal_(layer.weight, std=0.02)
@@ -161,7 +166,7 @@ class Attention(nn.Module):
         if dim % heads:
             raise ValueError(f"token width `dim` (={dim}) must be divisible by `heads` (={heads})")
         self.heads, self.l2 = heads, l2
-        self.qk = linear(dim, dim if l2 else 2 * dim, sn=sn, bias=False)  # tied q = k when l2
+        self.qk = linear(dim, dim if l2 else 2 * dim, sn=sn, bias=False, small=True)  # tied q = k when l2
         self.v = linear(dim, dim, sn=sn, bias=False)
         self.out = linear(dim, dim, sn=sn)
 

@@ -49,11 +49,13 @@ class TransformerGenerator(nn.Module):
         heads, mlp_ratio: attention heads in the first stage (later stages keep the head width, so have
             a quarter of the heads each) and MLP width / token width.
         num_classes, embed_dim: class-conditional generator with a label embedding of this size.
+        pos_std: standard deviation of the initial positional embeddings.
     """
 
     def __init__(self, *, latent_dim: int = 128, channels: int = 1, image_size: int = 28, patch_size: int = 2,
                  dim: int = 128, depth: tuple[int, ...] | list[int] = (2, 2), heads: int = 4,
-                 mlp_ratio: float = 4.0, num_classes: int = 0, embed_dim: int = 16) -> None:
+                 mlp_ratio: float = 4.0, num_classes: int = 0, embed_dim: int = 16,
+                 pos_std: float = 0.02) -> None:
         super().__init__()
         for name, v in (("latent_dim", latent_dim), ("channels", channels), ("image_size", image_size),
                         ("patch_size", patch_size), ("dim", dim), ("heads", heads), ("embed_dim", embed_dim)):
@@ -76,7 +78,7 @@ class TransformerGenerator(nn.Module):
         self.label = nn.Embedding(num_classes, embed_dim) if num_classes else None
         self.project = linear(latent_dim + (embed_dim if num_classes else 0), self.grids[0] ** 2 * dim)
         self.pos = nn.ParameterList(
-            [nn.Parameter(torch.randn(1, g * g, d) * 0.02) for g, d in zip(self.grids, self.dims)]
+            [nn.Parameter(torch.randn(1, g * g, d) * pos_std) for g, d in zip(self.grids, self.dims)]
         )
         self.stages = nn.ModuleList(
             [nn.Sequential(*[Block(d, h, mlp_ratio) for _ in range(n)])

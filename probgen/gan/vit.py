@@ -30,11 +30,12 @@ class ViTDiscriminator(nn.Module):
             (P + 2 overlap)^2 pixels, taken with stride P).
         dim, depth, heads, mlp_ratio: token width, number of blocks, attention heads, MLP width / dim.
         num_classes: 0 for unconditional, else a learned label token is added to the sequence.
+        pos_std: standard deviation of the initial positional embeddings.
     """
 
     def __init__(self, *, channels: int = 1, image_size: int = 28, patch_size: int = 4, overlap: int = 2,
                  dim: int = 128, depth: int = 4, heads: int = 4, mlp_ratio: float = 4.0,
-                 num_classes: int = 0) -> None:
+                 num_classes: int = 0, pos_std: float = 0.02) -> None:
         super().__init__()
         for name, v in (("channels", channels), ("image_size", image_size), ("patch_size", patch_size),
                         ("dim", dim), ("depth", depth), ("heads", heads)):
@@ -53,7 +54,7 @@ class ViTDiscriminator(nn.Module):
         self.cls = nn.Parameter(torch.zeros(1, 1, dim))
         self.label = nn.Embedding(num_classes, dim) if num_classes else None
         self.pos = nn.Parameter(torch.empty(1, self.num_patches + extra, dim))
-        nn.init.trunc_normal_(self.pos, std=0.02)
+        nn.init.trunc_normal_(self.pos, std=pos_std, a=-2 * pos_std, b=2 * pos_std)
         self.blocks = nn.Sequential(*[Block(dim, heads, mlp_ratio, l2=True, sn=True) for _ in range(depth)])
         self.norm = nn.LayerNorm(dim)
         self.head = linear(dim, 1, sn=True)
