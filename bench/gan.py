@@ -9,8 +9,9 @@
 Speed: probgen's DCGAN training step (``GANStepper.step``: one D update, one G update, non-saturating
 loss) against a hand-written loop doing the same computation with the same networks, batch and loss,
 timed in interleaved blocks in one process (wall-clock and process CPU time, medians of the per-block
-ratios; the CPU-time ratio is less disturbed by other processes on a shared machine). A second reference is the pytorch/examples DCGAN loop (one
-fake batch reused for the G step, D's gradients computed in the G step too).
+ratios; the CPU-time ratio is less disturbed by other processes on a shared machine). A second reference
+is the pytorch/examples DCGAN loop (one fake batch reused for the G step, D's gradients computed in the G
+step too).
 
 Quality: each configuration trains for a fixed number of steps at batch 64 (the budget below), FID on 1,000
 samples every ``eval_every`` steps keeps the best checkpoint, and the best checkpoint is scored by
