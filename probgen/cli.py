@@ -80,7 +80,8 @@ def _data_list(args) -> int:
 
     print(f"{'name':<14} {'shape (C, H, W)':<16} {'offline':<8} description")
     for info in _INFO.values():
-        print(f"{info.name:<14} {str(info.shape):<16} {'yes' if info.offline else 'no':<8} {info.description}")
+        offline = "yes" if info.offline else "no"
+        print(f"{info.name:<14} {str(info.shape):<16} {offline:<8} {info.description}")
     return 0
 
 

@@ -62,7 +62,9 @@ _INFO = {
     "fashion-mnist": DatasetInfo(
         "fashion-mnist", (1, 28, 28), 10, False, "Fashion-MNIST 60,000/10,000 (torchvision download)"
     ),
-    "cifar10": DatasetInfo("cifar10", (3, 32, 32), 10, False, "CIFAR-10 50,000/10,000 (torchvision download)"),
+    "cifar10": DatasetInfo(
+        "cifar10", (3, 32, 32), 10, False, "CIFAR-10 50,000/10,000 (torchvision download)"
+    ),
 }
 
 
@@ -206,8 +208,11 @@ def _digits(split: str) -> ImageData:
     return _to_data(a["x"], a["y"], 16.0, (1, 8, 8), split)
 
 
-_TV_HOSTS = {"mnist": "ossci-datasets.s3.amazonaws.com", "fashion-mnist": "fashion-mnist.s3-website.eu-central-1"
-             ".amazonaws.com", "cifar10": "www.cs.toronto.edu"}
+_TV_HOSTS = {
+    "mnist": "ossci-datasets.s3.amazonaws.com",
+    "fashion-mnist": "fashion-mnist.s3-website.eu-central-1.amazonaws.com",
+    "cifar10": "www.cs.toronto.edu",
+}
 
 
 def _network_reachable(host: str, timeout: float = 3.0) -> bool:

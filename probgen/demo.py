@@ -33,6 +33,7 @@ def _data_section(run: RunDir) -> str:
     path = save_image_grid(x[per_class], run.figure("data_mnist5k.png"), nrow=8)
     return (
         "## Data\n\n"
-        f"`mnist-5k`: {len(x)} training images of shape {tuple(x.shape[1:])} (real MNIST digits, offline).\n\n"
+        f"`mnist-5k`: {len(x)} training images of shape {tuple(x.shape[1:])} "
+        "(real MNIST digits, offline).\n\n"
         f"![real digits]({path.relative_to(run.path)})\n"
     )

@@ -83,7 +83,10 @@ class DistContext:
             dist.barrier()
 
     def close(self) -> None:
+        """Leave the process group. A barrier first, so that no rank tears gloo down while another still
+        has a collective in flight (that race aborts the process at exit)."""
         if self.is_distributed and dist.is_initialized():
+            dist.barrier()
             dist.destroy_process_group()
 
 

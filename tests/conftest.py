@@ -1,6 +1,8 @@
 """Every test starts from a fixed seed, an empty Pyro param store and Pyro's validation switched on."""
 
 import os
+import subprocess
+import sys
 
 import matplotlib
 
@@ -32,3 +34,28 @@ def _fresh_state():
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Data caches go to one folder per test session, never the user's home."""
     monkeypatch.setenv("PROBGEN_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+# torch's gloo teardown can abort a finished process ("terminate called without an active exception")
+# when the machine is heavily loaded; that is torch's exit path, not the training under test.
+_TEARDOWN_ABORT = "terminate called without an active exception"
+
+
+@pytest.fixture
+def torchrun():
+    """Run ``script args...`` under ``torchrun --standalone --nproc_per_node 2``; assert it exits 0.
+
+    Retries once, and only when the failure is gloo's teardown abort above; the caller then checks
+    what the ranks wrote."""
+
+    def run(script, *args, env=None, timeout=600):
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               str(script), *map(str, args)]
+        for _attempt in range(2):
+            res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+            if res.returncode == 0 or _TEARDOWN_ABORT not in res.stderr:
+                break
+        assert res.returncode == 0, res.stderr[-3000:]
+        return res
+
+    return run

@@ -24,7 +24,8 @@ def test_mnist5k_splits_are_disjoint_and_complete():
     tr, te = load_dataset("mnist-5k", "train"), load_dataset("mnist-5k", "test")
     assert len(tr.images) == 4000 and torch.equal(torch.bincount(tr.labels), torch.full((10,), 400))
     flat = torch.cat([tr.images, te.images]).flatten(1)
-    assert torch.unique(flat, dim=0).shape[0] >= 4990  # no example is in both (MNIST has few exact duplicates)
+    # no example is in both (MNIST has few exact duplicates)
+    assert torch.unique(flat, dim=0).shape[0] >= 4990
 
 
 def test_split_is_fixed_across_loads():
@@ -101,7 +102,8 @@ def test_loader_covers_every_example_once_and_repeats_per_epoch():
 
 def test_loader_shards_across_ranks_like_distributed_sampler():
     x = torch.arange(10.0).view(10, 1, 1, 1)
-    shards = [torch.cat([b.view(-1) for b, _ in TensorLoader(x, None, 2, rank=r, world_size=3)]) for r in range(3)]
+    loaders = [TensorLoader(x, None, 2, rank=r, world_size=3) for r in range(3)]
+    shards = [torch.cat([b.view(-1) for b, _ in loader]) for loader in loaders]
     assert all(len(s) == 4 for s in shards)  # 10 padded to 12, 4 per rank
     assert set(torch.cat(shards).long().tolist()) == set(range(10))
 

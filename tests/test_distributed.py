@@ -1,7 +1,5 @@
 """The DDP helper with 2 gloo processes on the CPU, launched by torchrun as a user would."""
 
-import subprocess
-import sys
 import textwrap
 
 import torch
@@ -25,20 +23,18 @@ SCRIPT = textwrap.dedent(
         opt.zero_grad(); loss.backward(); opt.step(); seen += len(x)
     w = unwrap(net).weight.detach().reshape(-1)
     mean_loss = ctx.mean(loss.item())
-    torch.save({"w": w, "seen": seen, "mean": mean_loss, "world": ctx.world_size}, sys.argv[1] + f"/rank{ctx.rank}.pt")
+    torch.save({"w": w, "seen": seen, "mean": mean_loss, "world": ctx.world_size},
+               sys.argv[1] + f"/rank{ctx.rank}.pt")
     ctx.close()
     """
 )
 
 
-def test_two_gloo_processes_end_with_identical_weights(tmp_path):
+def test_two_gloo_processes_end_with_identical_weights(tmp_path, torchrun):
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           str(script), str(tmp_path)]
     env = {"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin", "PROBGEN_CACHE": str(tmp_path / "cache")}
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
-    assert res.returncode == 0, res.stderr[-3000:]
+    torchrun(script, tmp_path, env=env, timeout=300)
     r0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
     r1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
     assert r0["world"] == 2

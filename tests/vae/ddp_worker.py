@@ -1,4 +1,4 @@
-"""Run under torchrun by test_ddp.py: train briefly, then save this rank's final weights."""
+"""Run under torchrun by test_vae_ddp.py: train briefly, then save this rank's final weights."""
 
 import sys
 

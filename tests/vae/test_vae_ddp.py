@@ -1,8 +1,6 @@
 """Multi-process training: torchrun with 2 gloo processes on the CPU ends with the same weights on both."""
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import torch
@@ -13,12 +11,9 @@ from probgen.vae import VAE
 WORKER = Path(__file__).with_name("ddp_worker.py")
 
 
-def test_two_gloo_processes_end_with_same_weights(tmp_path):
+def test_two_gloo_processes_end_with_same_weights(tmp_path, torchrun):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           str(WORKER), str(tmp_path)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    torchrun(WORKER, tmp_path, env=env)
     w0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
     w1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
     probgen.seed(0)  # train_vae seeds before building the model: this is its initial state

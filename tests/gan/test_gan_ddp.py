@@ -1,7 +1,5 @@
 """Data-parallel GAN training with 2 gloo processes on the CPU, launched by torchrun as a user would."""
 
-import subprocess
-import sys
 import textwrap
 
 import torch
@@ -30,15 +28,12 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_two_gloo_processes_train_identical_gans(tmp_path):
+def test_two_gloo_processes_train_identical_gans(tmp_path, torchrun):
     script = tmp_path / "train_gan.py"
     script.write_text(SCRIPT)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           str(script), str(tmp_path)]
     env = {"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin", "PROBGEN_CACHE": str(tmp_path / "cache"),
            "MPLBACKEND": "Agg"}
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
-    assert res.returncode == 0, res.stderr[-3000:]
+    torchrun(script, tmp_path, env=env)
     r0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
     r1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
     assert r0["state"].keys() == r1["state"].keys()
