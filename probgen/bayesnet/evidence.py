@@ -99,6 +99,13 @@ def _is_scalar(value) -> bool:
     return not isinstance(value, list | tuple)
 
 
+def num_rows(evidence) -> int:
+    """N for per-row evidence (the longest per-row value; :func:`parse_evidence` checks that they agree),
+    else 1."""
+    values = evidence.values() if hasattr(evidence, "values") else ()
+    return max([len(x) for x in values if not _is_scalar(x)], default=1)
+
+
 def _column(net, v: int, value, device) -> torch.Tensor:
     """A per-row value as an int64 tensor ``(N,)`` of state indices or -1."""
     name = net.names[v]

@@ -27,7 +27,7 @@ import torch
 
 from probgen.bayesnet.compiled import compiled
 from probgen.bayesnet.contract import ZeroEvidence, contract_max, contract_sum, dense_lambdas, make_lambdas
-from probgen.bayesnet.evidence import Evidence, parse_evidence, parse_targets
+from probgen.bayesnet.evidence import Evidence, num_rows, parse_evidence, parse_targets
 from probgen.bayesnet.kernels import serial_below
 from probgen.bayesnet.plan import Plan, build_plan, dense_plan, relevant_nodes
 from probgen.device import get_device
@@ -58,18 +58,10 @@ def _serial(fn):
 
     @functools.wraps(fn)
     def wrapper(bn, evidence=None, *args, **kw):
-        with serial_below(3 * compiled(bn).total * _num_rows(evidence)):
+        with serial_below(3 * compiled(bn).total * num_rows(evidence)):
             return fn(bn, evidence, *args, **kw)
 
     return wrapper
-
-
-def _num_rows(evidence) -> int:
-    rows = 1
-    for value in evidence.values() if hasattr(evidence, "values") else ():
-        if getattr(value, "ndim", 0) or isinstance(value, list | tuple):
-            rows = max(rows, len(value))
-    return rows
 
 
 @_serial
