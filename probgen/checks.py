@@ -1,0 +1,127 @@
+"""One set of input checks for every family: each bad value becomes one ``ValueError``/``TypeError`` that
+names the argument, echoes the value and says what would fix it.
+
+Scalars: :func:`check_int`, :func:`check_float`, :func:`check_probability`, :func:`check_choice`.
+Conventions: :func:`check_num_classes` (``None`` means unconditional everywhere; 0 is refused).
+Configs: :func:`config_from_dict` builds a dataclass from a dict and refuses unknown keys with a
+close-match hint (nanoGPT's ``configurator.py`` habit).
+
+This module imports no torch, so configs and the CLI can use it cheaply.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import numbers
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from probgen.errors import ProbgenError
+
+T = TypeVar("T")
+
+
+class ArgumentTypeError(ProbgenError, TypeError):
+    """An argument of the wrong type; both ``except ValueError`` and ``except TypeError`` catch it."""
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def check_int(name: str, value: Any, low: int | None = None, high: int | None = None) -> int:
+    """``value`` as an ``int`` in ``[low, high]`` (either bound optional); else a ValueError naming ``name``.
+
+    Booleans are refused (``True`` is not a count); NumPy integers are accepted.
+    """
+    if not _is_int(value):
+        raise ArgumentTypeError(f"`{name}` must be an int{_range_text(low, high)}, got {value!r} "
+                        f"({type(value).__name__})")
+    v = int(value)
+    if (low is not None and v < low) or (high is not None and v > high):
+        raise ValueError(f"`{name}` must be an int{_range_text(low, high)}, got {v!r}")
+    return v
+
+
+def check_float(name: str, value: Any, low: float | None = None, high: float | None = None, *,
+                low_open: bool = False, high_open: bool = False) -> float:
+    """``value`` as a finite ``float`` in the given range (open or closed ends); else a ValueError.
+
+    ``check_float("lr", lr, 0, low_open=True)`` accepts any finite ``lr > 0``.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ArgumentTypeError(f"`{name}` must be a number, got {value!r} ({type(value).__name__})")
+    v = float(value)
+    ok = math.isfinite(v)
+    if ok and low is not None:
+        ok = v > low if low_open else v >= low
+    if ok and high is not None:
+        ok = v < high if high_open else v <= high
+    if not ok:
+        lo = "" if low is None else ("(" if low_open else "[") + f"{low:g}"
+        hi = "" if high is None else f"{high:g}" + (")" if high_open else "]")
+        where = f" in {lo or '(-inf'}, {hi or 'inf)'}" if (low is not None or high is not None) else ""
+        raise ValueError(f"`{name}` must be a finite number{where}, got {value!r}")
+    return v
+
+
+def check_probability(name: str, value: Any) -> float:
+    """A probability in [0, 1]."""
+    return check_float(name, value, 0.0, 1.0)
+
+
+def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    """``value`` is one of ``choices``; else a ValueError listing them (and the closest one)."""
+    choices = list(choices)
+    if value not in choices:
+        close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"`{name}`={value!r} is not one of {choices}{hint}")
+    return value
+
+
+def check_num_classes(value: Any, name: str = "num_classes") -> int | None:
+    """``None`` (unconditional) or an int >= 1 (a class-conditional model).
+
+    ``0`` is refused with a message saying that ``None`` means unconditional in probgen.
+    """
+    if value is None:
+        return None
+    if _is_int(value) and int(value) == 0:
+        raise ValueError(f"`{name}`=0: in probgen an unconditional model has `{name}`=None; pass None "
+                         "(or K >= 1 classes for a class-conditional model)")
+    return check_int(name, value, 1)
+
+
+def config_from_dict(cls: type[T], values: dict[str, Any] | None) -> T:
+    """Build the dataclass ``cls`` from ``values``; an unknown key raises a ValueError naming it and the
+    closest known key, and a non-dict is refused."""
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise ArgumentTypeError(f"a {cls.__name__} must be built from a dict of its fields, got "
+                        f"{type(values).__name__}")
+    check_keys(cls, values)
+    return cls(**values)
+
+
+def check_keys(cls: type, values: dict[str, Any]) -> None:
+    """Refuse keys of ``values`` that are not fields of the dataclass ``cls`` (with a close-match hint)."""
+    known = [f.name for f in dataclasses.fields(cls)]
+    for k in values:
+        if k not in known:
+            close = difflib.get_close_matches(str(k), known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {known}"
+            raise ValueError(f"unknown {cls.__name__} key {k!r}{hint}")
+
+
+def _range_text(low: int | None, high: int | None) -> str:
+    if low is not None and high is not None:
+        return f" in [{low}, {high}]"
+    if low is not None:
+        return f" >= {low}"
+    if high is not None:
+        return f" <= {high}"
+    return ""
