@@ -11,8 +11,15 @@ matplotlib.use("Agg")
 import pyro  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from hypothesis import settings  # noqa: E402
 
 import probgen  # noqa: E402
+
+# Property-based tests are derandomised and keep no example database, so that `make test` cannot fail by
+# chance (a failure found once is found every time). `HYPOTHESIS_PROFILE=explore` searches afresh.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # Two cores here: one intra-op thread per test process keeps `pytest -n 2` from oversubscribing.
 torch.set_num_threads(int(os.environ.get("PROBGEN_TEST_THREADS", "1")))
