@@ -140,6 +140,13 @@ def test_quiet_after_data_list(capsys):
 REAL = {"vae": ["train", "vae"], "gan": ["train", "gan"], "bayesnet": ["train", "bn", "--data", "rows.csv"]}
 
 
+@pytest.mark.parametrize("family", FAMILIES)
+def test_quiet_after_every_family_command(family):
+    """`probgen train gan ... --quiet` exited 2 before issue 8."""
+    args = build_parser([family]).parse_args([*REAL[family], "--quiet"])
+    assert args.quiet is True
+
+
 @pytest.mark.parametrize("family", [_case("own global options", f, f) for f in FAMILIES])
 def test_global_options_reach_every_family(family):
     parser, argv = build_parser([family]), REAL[family]
