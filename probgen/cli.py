@@ -50,7 +50,8 @@ class _Parser(argparse.ArgumentParser):
 
     def add_subparsers(self, **kwargs):
         kwargs.setdefault("parser_class", _SubParser)
-        self.set_defaults(func=functools.partial(_print_help, self))
+        if self.get_default("func") is None:
+            self.set_defaults(func=functools.partial(_print_help, self))
         return super().add_subparsers(**kwargs)
 
 
@@ -64,10 +65,10 @@ class _SubParser(_Parser):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("conflict_handler", "resolve")
         super().__init__(*args, **kwargs)
-        add_global_options(self, defaults=False)
+        _add_global_options(self, defaults=False)
 
 
-def add_global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
+def _add_global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
     """``--quiet``, ``--debug``, ``--device`` on ``parser``; with ``defaults=False`` an option that is not
     given leaves the namespace alone (the top-level value stands)."""
     group = parser.add_argument_group("global options" if defaults else
@@ -86,7 +87,7 @@ def build_parser(families: list[str] | tuple[str, ...] | None = None) -> argpars
     families = available_families() if families is None else list(families)
     parser = _Parser(prog="probgen", description="Probabilistic generative models on Pyro.")
     parser.add_argument("--version", action="version", version=f"probgen {__version__}")
-    add_global_options(parser, defaults=True)
+    _add_global_options(parser, defaults=True)
     top = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     data = top.add_parser("data", help="data sets", description="Named data sets.")
