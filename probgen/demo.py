@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 
 from probgen import seed as seed_all
-from probgen.cli import available_families, family_cli
 from probgen.data import load_dataset
+from probgen.families import available_families, family_cli
 from probgen.plot import save_image_grid
 from probgen.runs import RunDir
 

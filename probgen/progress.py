@@ -1,11 +1,16 @@
-"""Progress bars: tqdm on a terminal, silent when output is not a TTY or when asked to be quiet."""
+"""Progress bars: tqdm on a terminal, silent when output is not a TTY or when asked to be quiet.
+
+tqdm is imported on the first bar, so that ``probgen --quiet`` (``set_quiet``) costs no import.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from tqdm.auto import tqdm
+if TYPE_CHECKING:
+    from tqdm.auto import tqdm
 
 _QUIET = False
 
@@ -23,6 +28,8 @@ def is_quiet() -> bool:
 def progress(iterable: Iterable | None = None, *, total: int | None = None, desc: str | None = None,
              quiet: bool | None = None, **kwargs) -> tqdm:
     """A tqdm bar that is disabled under ``--quiet``, off a TTY, or when ``quiet=True``."""
+    from tqdm.auto import tqdm
+
     disable = _QUIET if quiet is None else quiet
     disable = disable or not sys.stderr.isatty()
     return tqdm(iterable, total=total, desc=desc, disable=disable, dynamic_ncols=True, leave=False, **kwargs)

@@ -1,3 +1,7 @@
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -54,6 +58,19 @@ def test_list_datasets():
     assert {"mnist-5k", "digits", "mnist", "fashion-mnist", "cifar10"} <= set(list_datasets())
     assert set(list_datasets(offline_only=True)) == {"mnist-5k", "digits"}
     assert dataset_info("cifar10").shape == (3, 32, 32)
+    with pytest.raises(ValueError, match=r"Unknown data set 'mnsit'.*offline: \['mnist-5k', 'digits'\]"):
+        dataset_info("mnsit")
+
+
+def test_catalog_imports_no_torch_and_data_reexports_it():
+    """`probgen data list` reads probgen.catalog, which must stay torch-free; probgen.data re-exports it."""
+    import probgen.catalog as catalog
+
+    assert (list_datasets, dataset_info) == (catalog.list_datasets, catalog.dataset_info)
+    code = "import sys, probgen.catalog; print(sorted({'torch', 'numpy'} & set(sys.modules)))"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=Path(__file__).parents[1])
+    assert res.returncode == 0 and res.stdout.strip() == "[]", res.stderr
 
 
 def test_network_dataset_fails_fast_without_download(tmp_path):

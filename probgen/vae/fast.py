@@ -31,12 +31,31 @@ import pyro
 import torch
 from pyro.infer import Trace_ELBO, TraceMeanField_ELBO
 from pyro.optim import PyroOptim
-from pyro.poutine.runtime import _PYRO_STACK
+from pyro.poutine import runtime
 from pyro.poutine.trace_messenger import TraceMessenger
 from pyro.util import warn_if_nan
 
 from probgen.vae.checks import check_mask
 from probgen.vae.model import VAE
+
+
+def only_param_capture_active() -> bool:
+    """True when no Pyro handler is active except parameter-only traces (SVI's parameter capture).
+
+    Any other handler (condition, scale, mask, a trace of the sample sites, ...) must see the sample
+    sites, so the fast ELBOs then take Pyro's traced path. Pyro has no public API that lists the active
+    handlers (``pyro.poutine.runtime.am_i_wrapped()`` only says whether there is one, and SVI always wraps
+    the loss in one), so this function is the one place that reads Pyro's private handler stack,
+    ``pyro.poutine.runtime._PYRO_STACK`` (a list of Messenger objects, innermost last; Pyro 1.8-1.9).
+    If a Pyro release moves it, the fast path switches itself off (correct, only slower) and
+    tests/vae/test_fast_handlers.py fails so that the change is noticed.
+    """
+    if not runtime.am_i_wrapped():
+        return True
+    stack = getattr(runtime, "_PYRO_STACK", None)
+    if not isinstance(stack, list):
+        return False
+    return all(isinstance(m, TraceMessenger) and m.param_only for m in stack)
 
 
 class _FastVAEPath:
@@ -51,9 +70,7 @@ class _FastVAEPath:
         if getattr(model, "__func__", None) is not VAE.model or \
                 getattr(guide, "__func__", None) is not VAE.guide:
             return None  # a subclass with its own model or guide
-        # Only SVI's parameter capture may be active: any other handler (condition, scale, trace of
-        # samples, ...) must see the sample sites, so it gets the traced path.
-        if any(not (isinstance(m, TraceMessenger) and m.param_only) for m in _PYRO_STACK):
+        if not only_param_capture_active():
             return None
         x = args[0] if args else kwargs.get("x")
         if x is None or len(args) > 2 or set(kwargs) - {"x", "y", "mask", "batch_size"}:
