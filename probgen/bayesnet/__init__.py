@@ -3,6 +3,18 @@
 A network is a graph (from domain knowledge, or learned from data: model selection) plus one conditional
 distribution per node; the joint is ``prod_d P(X_d | parents(X_d))``.
 
+The package is layered (each layer imports only the ones above it in this list):
+
+- ``model``: the network itself (``BayesNet``, ``TabularCPD``, graph checks), the one state encoder, the
+  Pyro program, forward sampling and log-densities.
+- ``io``: BIF files (reader, writer) and the bundled networks.
+- ``exact``: exact inference (compiled network, elimination order, plans, contraction kernels, evidence).
+- ``approx``: likelihood weighting.
+- ``learn``: parameters, scores and structure from data.
+- ``cli``, ``demo``, ``draw``: the command line, the demo section and matplotlib drawings.
+
+Every name below loads on first use, so ``import probgen.bayesnet`` (and the CLI) imports no torch.
+
 Examples:
     >>> import networkx as nx
     >>> from probgen.bayesnet import BayesNet, TabularCPD
@@ -14,25 +26,23 @@ Examples:
     torch.Size([5])
 """
 
-from probgen.bayesnet.bif import BIFError, bif_string, read_bif, write_bif
-from probgen.bayesnet.cpd import TabularCPD
-from probgen.bayesnet.learn import DataTable, fit_parameters, score
-from probgen.bayesnet.network import BayesNet
-from probgen.bayesnet.networks import list_networks, load_network
-from probgen.bayesnet.structure import hill_climb, learn_network
+from probgen._lazy import lazy_exports
 
-__all__ = [
-    "BIFError",
-    "BayesNet",
-    "DataTable",
-    "TabularCPD",
-    "bif_string",
-    "fit_parameters",
-    "hill_climb",
-    "learn_network",
-    "list_networks",
-    "load_network",
-    "read_bif",
-    "score",
-    "write_bif",
-]
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "BayesNet": "probgen.bayesnet.model.network",
+    "TabularCPD": "probgen.bayesnet.model.cpd",
+    "StateEncoder": "probgen.bayesnet.model.encoding",
+    "BIFError": "probgen.bayesnet.io.bif_parser",
+    "bif_string": "probgen.bayesnet.io.bif",
+    "read_bif": "probgen.bayesnet.io.bif",
+    "write_bif": "probgen.bayesnet.io.bif",
+    "list_networks": "probgen.bayesnet.io.bundled",
+    "load_network": "probgen.bayesnet.io.bundled",
+    "InferenceTooLargeError": "probgen.bayesnet.exact.queries",
+    "LikelihoodWeighting": "probgen.bayesnet.approx.weighting",
+    "DataTable": "probgen.bayesnet.learn.data",
+    "fit_parameters": "probgen.bayesnet.learn.parameters",
+    "score": "probgen.bayesnet.learn.scores",
+    "hill_climb": "probgen.bayesnet.learn.structure",
+    "learn_network": "probgen.bayesnet.learn.structure",
+})

@@ -16,8 +16,8 @@ import torch
 
 def load(source: str):
     """A BayesNet from a BIF path or a bundled network's name."""
-    from probgen.bayesnet.bif import read_bif
-    from probgen.bayesnet.networks import load_network
+    from probgen.bayesnet.io.bif import read_bif
+    from probgen.bayesnet.io.bundled import load_network
 
     if Path(source).is_file():
         return read_bif(Path(source))
@@ -125,8 +125,8 @@ def _draw(args) -> int:
 
 
 def _train(args) -> int:
-    from probgen.bayesnet.bif import write_bif
-    from probgen.bayesnet.structure import learn_network
+    from probgen.bayesnet.io.bif import write_bif
+    from probgen.bayesnet.learn.structure import learn_network
 
     data = read_csv(args.data)
     graph = read_graph(args.graph, list(data)) if args.graph else None

@@ -7,8 +7,8 @@ from bn_helpers import joint
 
 from probgen.bayesnet import read_bif, write_bif
 from probgen.bayesnet.cli import parse_evidence, read_csv
-from probgen.bayesnet.networks import load_network
-from probgen.bayesnet.structure import hill_climb
+from probgen.bayesnet.io.bundled import load_network
+from probgen.bayesnet.learn.structure import hill_climb
 from probgen.cli import main
 from probgen.runs import RunDir
 

@@ -17,7 +17,9 @@ from collections.abc import Iterable, Mapping
 
 import networkx as nx
 
-from probgen.bayesnet.learn import DataTable, _table, fit_parameters, local_score
+from probgen.bayesnet.learn.data import DataTable, as_table
+from probgen.bayesnet.learn.parameters import fit_parameters
+from probgen.bayesnet.learn.scores import local_score
 
 
 class _Scorer:
@@ -87,7 +89,7 @@ def hill_climb(data, *, score: str = "bic", states: Mapping | None = None, start
     """Learn a DAG over the data's columns by greedy hill climbing.
 
     Args:
-        data: dict node -> column or a pandas DataFrame (see :class:`~probgen.bayesnet.learn.DataTable`).
+        data: dict node -> column or a pandas DataFrame (see :class:`~probgen.bayesnet.learn.data.DataTable`).
         score: "bic" (default), "bdeu" or "loglik" (no penalty: it only ever adds edges).
         start: the initial DAG (default: no edges; required edges are added to it).
         max_indegree: the most parents a node may have.
@@ -98,7 +100,7 @@ def hill_climb(data, *, score: str = "bic", states: Mapping | None = None, start
     Returns:
         The learned ``nx.DiGraph`` (nodes in the data's column order).
     """
-    table = _table(data, states)
+    table = as_table(data, states)
     forbidden, required = set(map(tuple, forbidden_edges)), set(map(tuple, required_edges))
     g = nx.DiGraph()
     g.add_nodes_from(table.nodes)
@@ -129,8 +131,8 @@ def hill_climb(data, *, score: str = "bic", states: Mapping | None = None, start
 def learn_network(data, *, graph: nx.DiGraph | None = None, states: Mapping | None = None,
                   prior: str = "bdeu", equivalent_sample_size: float = 10.0, **search):
     """Structure and parameters from data: hill climbing (unless ``graph`` is given), then
-    :func:`~probgen.bayesnet.learn.fit_parameters`. Extra keywords go to :func:`hill_climb`."""
-    table = _table(data, states)
+    :func:`~probgen.bayesnet.learn.parameters.fit_parameters`. Extra keywords go to :func:`hill_climb`."""
+    table = as_table(data, states)
     if graph is None:
         graph = hill_climb(table, equivalent_sample_size=equivalent_sample_size, **search)
     elif search:
