@@ -27,22 +27,15 @@ Examples:
 """
 
 from probgen._lazy import lazy_exports
+from probgen.bayesnet.approx import EXPORTS as _APPROX
+from probgen.bayesnet.exact import EXPORTS as _EXACT
+from probgen.bayesnet.io import EXPORTS as _IO
+from probgen.bayesnet.learn import EXPORTS as _LEARN
+from probgen.bayesnet.model import EXPORTS as _MODEL
 
+# The layers' public names, less the query functions that BayesNet's methods wrap.
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
-    "BayesNet": "probgen.bayesnet.model.network",
-    "TabularCPD": "probgen.bayesnet.model.cpd",
-    "StateEncoder": "probgen.bayesnet.model.encoding",
-    "BIFError": "probgen.bayesnet.io.bif_parser",
-    "bif_string": "probgen.bayesnet.io.bif",
-    "read_bif": "probgen.bayesnet.io.bif",
-    "write_bif": "probgen.bayesnet.io.bif",
-    "list_networks": "probgen.bayesnet.io.bundled",
-    "load_network": "probgen.bayesnet.io.bundled",
-    "InferenceTooLargeError": "probgen.bayesnet.exact.queries",
-    "LikelihoodWeighting": "probgen.bayesnet.approx.weighting",
-    "DataTable": "probgen.bayesnet.learn.data",
-    "fit_parameters": "probgen.bayesnet.learn.parameters",
-    "score": "probgen.bayesnet.learn.scores",
-    "hill_climb": "probgen.bayesnet.learn.structure",
-    "learn_network": "probgen.bayesnet.learn.structure",
+    **_MODEL, **_IO, **_LEARN,
+    "InferenceTooLargeError": _EXACT["InferenceTooLargeError"],
+    "LikelihoodWeighting": _APPROX["LikelihoodWeighting"],
 })

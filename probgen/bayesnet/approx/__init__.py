@@ -3,7 +3,9 @@
 
 from probgen._lazy import lazy_exports
 
-__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+#: public name -> the module that defines it
+EXPORTS = {
     "LikelihoodWeighting": "probgen.bayesnet.approx.weighting",
     "likelihood_weighting": "probgen.bayesnet.approx.weighting",
-})
+}
+__getattr__, __dir__, __all__ = lazy_exports(__name__, EXPORTS)

@@ -15,10 +15,12 @@ A query runs down these modules:
 
 from probgen._lazy import lazy_exports
 
-__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+#: public name -> the module that defines it
+EXPORTS = {
     "posterior": "probgen.bayesnet.exact.queries",
     "probability": "probgen.bayesnet.exact.queries",
     "log_probability": "probgen.bayesnet.exact.queries",
     "map_assignment": "probgen.bayesnet.exact.queries",
     "InferenceTooLargeError": "probgen.bayesnet.exact.queries",
-})
+}
+__getattr__, __dir__, __all__ = lazy_exports(__name__, EXPORTS)

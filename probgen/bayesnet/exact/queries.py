@@ -70,15 +70,8 @@ def _serial(fn):
 
 
 @_serial
-def posterior(
-    bn,
-    evidence=None,
-    targets=None,
-    *,
-    device=None,
-    dtype: torch.dtype = torch.float64,
-    max_table_size: float = MAX_TABLE_SIZE,
-) -> dict[str, torch.Tensor]:
+def posterior(bn, evidence=None, targets=None, *, device=None, dtype: torch.dtype = torch.float64,
+              max_table_size: float = MAX_TABLE_SIZE) -> dict[str, torch.Tensor]:
     """Exact posterior marginals P(node | evidence).
 
     Args:
@@ -118,14 +111,8 @@ def posterior(
 
 
 @_serial
-def log_probability(
-    bn,
-    evidence=None,
-    *,
-    device=None,
-    dtype: torch.dtype = torch.float64,
-    max_table_size: float = MAX_TABLE_SIZE,
-) -> torch.Tensor:
+def log_probability(bn, evidence=None, *, device=None, dtype: torch.dtype = torch.float64,
+                    max_table_size: float = MAX_TABLE_SIZE) -> torch.Tensor:
     """log P(evidence): a 0-d tensor, or ``(N,)`` for per-row evidence (``-inf`` where impossible).
 
     Only the evidence nodes and their ancestors are contracted, and the result is carried in log space,
@@ -149,15 +136,8 @@ def probability(bn, evidence=None, **kw) -> torch.Tensor:
 
 
 @_serial
-def map_assignment(
-    bn,
-    evidence=None,
-    *,
-    device=None,
-    dtype: torch.dtype = torch.float64,
-    max_table_size: float = MAX_TABLE_SIZE,
-    return_log_prob: bool = False,
-):
+def map_assignment(bn, evidence=None, *, device=None, dtype: torch.dtype = torch.float64,
+                   max_table_size: float = MAX_TABLE_SIZE, return_log_prob: bool = False):
     """The most probable explanation: argmax over the unobserved nodes x of P(x, evidence).
 
     Max-product variable elimination in log space; the maximiser is read off the backward pass.

@@ -8,7 +8,8 @@
 
 from probgen._lazy import lazy_exports
 
-__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+#: public name -> the module that defines it
+EXPORTS = {
     "BIFError": "probgen.bayesnet.io.bif_parser",
     "bif_string": "probgen.bayesnet.io.bif",
     "read_bif": "probgen.bayesnet.io.bif",
@@ -16,4 +17,5 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "list_networks": "probgen.bayesnet.io.bundled",
     "load_network": "probgen.bayesnet.io.bundled",
     "network_path": "probgen.bayesnet.io.bundled",
-})
+}
+__getattr__, __dir__, __all__ = lazy_exports(__name__, EXPORTS)

@@ -8,11 +8,13 @@
 
 from probgen._lazy import lazy_exports
 
-__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+#: public name -> the module that defines it
+EXPORTS = {
     "DataTable": "probgen.bayesnet.learn.data",
     "fit_parameters": "probgen.bayesnet.learn.parameters",
     "local_score": "probgen.bayesnet.learn.scores",
     "score": "probgen.bayesnet.learn.scores",
     "hill_climb": "probgen.bayesnet.learn.structure",
     "learn_network": "probgen.bayesnet.learn.structure",
-})
+}
+__getattr__, __dir__, __all__ = lazy_exports(__name__, EXPORTS)

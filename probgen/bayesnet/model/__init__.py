@@ -12,8 +12,10 @@ program, forward sampling and log-densities.
 
 from probgen._lazy import lazy_exports
 
-__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+#: public name -> the module that defines it
+EXPORTS = {
     "BayesNet": "probgen.bayesnet.model.network",
     "TabularCPD": "probgen.bayesnet.model.cpd",
     "StateEncoder": "probgen.bayesnet.model.encoding",
-})
+}
+__getattr__, __dir__, __all__ = lazy_exports(__name__, EXPORTS)

@@ -102,6 +102,7 @@ class StateEncoder:
                 k = int(value)
                 if k < len(lookup):
                     return k
+                raise self._out_of_range(node, k, what)
             raise ValueError(f"{what} {node!r}: unknown state {value!r}; its states are {self._some(node)} "
                              f"(or an index 0..{len(lookup) - 1})")
         kind = "a float" if isinstance(value, float) else f"of type {type(value).__name__}"
@@ -142,7 +143,7 @@ class StateEncoder:
         if arr is not None and arr.dtype.kind in "iu" and self._plain[node] and arr.size:
             lo, hi = int(arr.min()), int(arr.max())
             if lo >= (-1 if missing else 0) and hi < card:  # the values are their own codes
-                return torch.from_numpy(arr.astype(np.int64, copy=False))
+                return torch.from_numpy(arr.astype(np.int64, copy=not arr.flags.writeable))
         values, inverse = _distinct(column if arr is None else arr, node, what)
         codes = np.empty(len(values), dtype=np.int64)
         for j, v in enumerate(values):
@@ -273,7 +274,8 @@ def _as_array(column, node: str, what: str) -> np.ndarray | None:
     if pd is not None and isinstance(column, pd.Series | pd.Index | pd.Categorical):
         if isinstance(column.dtype, pd.CategoricalDtype):
             return None
-        column = column.to_numpy()
+        nullable = pd.api.types.is_extension_array_dtype(column.dtype)  # e.g. Int64, string: pd.NA inside
+        column = column.to_numpy(dtype=object, na_value=None) if nullable else column.to_numpy()
     if isinstance(column, np.ndarray):
         arr = column
     elif isinstance(column, str | bytes | Mapping) or not hasattr(column, "__iter__"):
@@ -291,12 +293,10 @@ def _as_array(column, node: str, what: str) -> np.ndarray | None:
     if kind == "b":
         raise TypeError(f"{what} {node!r}: a column of booleans, which could be state names or indices; "
                         "give state names or integer indices (e.g. col.astype(int))")
-    if kind == "f" and np.isnan(arr).any():
-        raise ValueError(f"{what} {node!r}: an array of dtype {arr.dtype} with missing values (NaN); give "
-                         "state names or integer indices")
     if kind not in "iuUSO":  # floats, complex numbers, dates, ...
-        raise TypeError(f"{what} {node!r}: an array of dtype {arr.dtype}; give state names or integer "
-                        "indices")
+        nan = " with missing values (NaN)" if kind == "f" and np.isnan(arr).any() else ""
+        raise TypeError(f"{what} {node!r}: an array of dtype {arr.dtype}{nan}; give state names or integer "
+                        "indices (None or -1 for missing entries where they are allowed)")
     return arr
 
 
@@ -305,9 +305,11 @@ def _distinct(column, node: str, what: str) -> tuple[list, np.ndarray]:
     pd = sys.modules.get("pandas")
     if pd is not None and isinstance(getattr(column, "dtype", None), pd.CategoricalDtype):
         cat = pd.Categorical(column)
-        values = list(cat.categories) + [None]  # the last stands for NaN (code -1)
-        codes = cat.codes.astype(np.int64)
-        return values, np.where(codes < 0, len(values) - 1, codes)
+        values, codes = list(cat.categories), cat.codes.astype(np.int64)
+        if (codes < 0).any():  # NaN: one more distinct value, missing
+            values.append(None)
+            codes = np.where(codes < 0, len(values) - 1, codes)
+        return values, codes
     arr = _as_array(column, node, what)
     if arr.dtype.kind == "O":
         return _distinct_objects(arr, node, what)
