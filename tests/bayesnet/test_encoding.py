@@ -235,6 +235,24 @@ def test_state_names_must_differ_as_text():
         TabularCPD([1, "1"], [0.5, 0.5])
 
 
+def test_columns_encode_the_same_without_pandas_loaded():
+    import subprocess
+    import sys
+
+    code = ("import sys; from probgen.bayesnet.model.encoding import StateEncoder; "
+            "e = StateEncoder({'X': [1, 2, 'c']}); "
+            "print(e.column('X', [2, '1', 'c', 0]).tolist(), e.column('X', ['c', '2']).tolist(), "
+            "e.column('X', [2, 2**70 - 2**70]).tolist(), 'pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[1, 0, 2, 0] [2, 1] [1, 0] False"
+
+
+def test_ints_beyond_int64_are_read_one_by_one():
+    enc = StateEncoder({"X": ["a", "b"]})
+    with pytest.raises(ValueError, match=r"state index 1180591620717411303424 is out of range"):
+        enc.column("X", [0, 2**70])
+
+
 def test_importing_the_package_and_its_cli_imports_no_torch():
     import subprocess
     import sys

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from probgen.bayesnet.model.encoding import unknown_node
 from probgen.device import get_device
 
 __all__ = ["Observations", "observe", "parse_evidence", "parse_targets", "num_rows"]
@@ -53,11 +54,10 @@ class Observations:
 
 def node_id(net, name, what: str = "evidence on") -> int:
     """The id of node ``name``; an unknown name raises a ValueError that suggests close matches."""
-    try:
-        return net.index[name]
-    except (KeyError, TypeError):
-        net.encoder.check_node(name, what + " ")
-        raise  # unreachable: check_node raises for a node the network lacks
+    v = net.index.get(name) if isinstance(name, str) else None
+    if v is None:
+        raise unknown_node(name, net.names, what + " ")
+    return v
 
 
 def _is_scalar(value) -> bool:

@@ -144,7 +144,7 @@ class StateEncoder:
             lo, hi = int(arr.min()), int(arr.max())
             if lo >= (-1 if missing else 0) and hi < card:  # the values are their own codes
                 return torch.from_numpy(arr.astype(np.int64, copy=not arr.flags.writeable))
-        values, inverse = _distinct(column if arr is None else arr, node, what)
+        values, inverse = _distinct(column if arr is None else arr, node, what, prepared=arr is not None)
         codes = np.empty(len(values), dtype=np.int64)
         for j, v in enumerate(values):
             try:
@@ -300,8 +300,11 @@ def _as_array(column, node: str, what: str) -> np.ndarray | None:
     return arr
 
 
-def _distinct(column, node: str, what: str) -> tuple[list, np.ndarray]:
-    """``(distinct values, inverse (N,) int64)`` of a column, ``values[inverse]`` being the column."""
+def _distinct(column, node: str, what: str, prepared: bool = False) -> tuple[list, np.ndarray]:
+    """``(distinct values, inverse (N,) int64)`` of a column, ``values[inverse]`` being the column.
+
+    ``prepared``: the column is already an array checked by :func:`_as_array`.
+    """
     pd = sys.modules.get("pandas")
     if pd is not None and isinstance(getattr(column, "dtype", None), pd.CategoricalDtype):
         cat = pd.Categorical(column)
@@ -310,8 +313,11 @@ def _distinct(column, node: str, what: str) -> tuple[list, np.ndarray]:
             values.append(None)
             codes = np.where(codes < 0, len(values) - 1, codes)
         return values, codes
-    arr = _as_array(column, node, what)
+    arr = column if prepared else _as_array(column, node, what)
     if arr.dtype.kind == "O":
+        if pd is not None and pd.api.types.infer_dtype(arr, skipna=False) == "string":
+            inverse, uniques = pd.factorize(arr)  # hashes the str objects as they are
+            return list(uniques), inverse.astype(np.int64)
         return _distinct_objects(arr, node, what)
     if arr.dtype.kind in "US" and pd is not None:  # hashing beats sorting for text
         inverse, uniques = pd.factorize(arr)
@@ -321,13 +327,20 @@ def _distinct(column, node: str, what: str) -> tuple[list, np.ndarray]:
 
 
 def _narrow(arr: np.ndarray) -> np.ndarray:
-    """An object array of only str (or only Python/NumPy ints) as a typed array; else unchanged."""
-    types = set(map(type, arr.tolist()))
-    if types == {str}:
-        return arr.astype(str)
-    if types and all(issubclass(t, int | np.integer) and not issubclass(t, bool | np.bool_) for t in types):
-        return arr.astype(np.int64)
-    return arr
+    """An object array of only ints as int64, or (without pandas to hash them) of only str as str."""
+    pd = sys.modules.get("pandas")
+    if pd is not None:  # pandas' type inference runs in C
+        ints = pd.api.types.infer_dtype(arr, skipna=False) == "integer"
+    else:
+        types = set(map(type, arr.tolist()))
+        if types == {str}:
+            return arr.astype(str)
+        ints = bool(types) and all(issubclass(t, int | np.integer) and not issubclass(t, bool | np.bool_)
+                                   for t in types)
+    try:
+        return arr.astype(np.int64) if ints else arr
+    except OverflowError:  # ints beyond int64: read one by one
+        return arr
 
 
 def _distinct_objects(arr: np.ndarray, node: str, what: str) -> tuple[list, np.ndarray]:
