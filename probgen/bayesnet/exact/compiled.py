@@ -31,7 +31,7 @@ class Compiled:
         parents: ``parents[i]`` tuple of parent ids (BayesNet order), all ``< i``.
         cards: number of states per node.
         states: state names per node.
-        encoder: the :class:`~probgen.bayesnet.model.encoding.StateEncoder` of these nodes and states.
+        encoder: the ``StateEncoder`` of these nodes and states.
         cpts: float64 CPU tensors, ``cpts[i]`` of shape ``(*parent_cards, cards[i])``, rows renormalised
             to sum to one exactly (to float64 round-off).
         order_pos: position of each node in the elimination order.

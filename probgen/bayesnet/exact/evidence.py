@@ -7,7 +7,7 @@ Names along a query, one per stage:
   tensor of shape ``(N,)``, where ``-1``, ``None`` or NaN leaves the node unobserved in that row). Single
   values next to per-row ones are repeated over the rows. Values become codes by the network's state
   encoder (``probgen.bayesnet.model.encoding``), so the rules are those of every other method.
-- :class:`Observations` (``obs``): the evidence parsed, node ids and a matrix of state ``codes``.
+- ``Observations`` (``obs``): the evidence parsed, node ids and a matrix of state ``codes``.
 - ``codes``: that matrix, ``(N, k)`` int64 (``-1`` = unobserved in the row), or a block of its rows.
 - the number of observations a table has absorbed (``absorbed``, in ``plan.py``), for rescaling.
 """
@@ -67,14 +67,14 @@ def _is_scalar(value) -> bool:
 
 
 def num_rows(evidence) -> int:
-    """N for per-row evidence (the longest per-row value; :func:`parse_evidence` checks that they agree),
+    """N for per-row evidence (the longest per-row value; ``parse_evidence`` checks that they agree),
     else 1."""
     values = evidence.values() if hasattr(evidence, "values") else ()
     return max([len(x) for x in values if not _is_scalar(x)], default=1)
 
 
 def parse_evidence(net, evidence, device=None) -> Observations:
-    """Check ``evidence`` against ``net`` (a :class:`~probgen.bayesnet.exact.compiled.Compiled`).
+    """Check ``evidence`` against ``net`` (a ``compiled.Compiled``).
 
     Args:
         evidence: ``None`` or a mapping node -> value (see the module docstring).

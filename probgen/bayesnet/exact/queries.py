@@ -250,7 +250,7 @@ def _bytes(n: float) -> str:
 
 
 def _chunks(obs: Observations, plan: Plan, dtype):
-    """``(lo, hi, codes)`` row blocks small enough for :data:`MEMORY_BUDGET`; one block if unbatched."""
+    """``(lo, hi, codes)`` row blocks small enough for ``MEMORY_BUDGET``; one block if unbatched."""
     if not obs.batched:
         yield 0, 1, obs.codes
         return

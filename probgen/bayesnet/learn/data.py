@@ -84,7 +84,7 @@ def _encode(n: str, col, states) -> tuple[torch.Tensor, list]:
 
 
 def as_table(data, states: Mapping | None = None) -> DataTable:
-    """``data`` as a :class:`DataTable` (itself if it already is one)."""
+    """``data`` as a ``DataTable`` (itself if it already is one)."""
     return data if isinstance(data, DataTable) else DataTable(data, states)
 
 

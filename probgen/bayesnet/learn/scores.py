@@ -46,7 +46,7 @@ def score(structure, data, *, score: str = "bic", states: Mapping | None = None,
 
     Args:
         structure: an ``nx.DiGraph`` over the data's columns, or a BayesNet.
-        data: a :class:`~probgen.bayesnet.learn.data.DataTable`, a dict node -> column or a DataFrame.
+        data: a ``DataTable``, a dict node -> column or a DataFrame.
         score: "bic" (default), "bdeu" or "loglik".
     """
     table = as_table(data, states)

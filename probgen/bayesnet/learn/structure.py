@@ -163,7 +163,7 @@ class _Moves:
 def learn_network(data, *, graph: nx.DiGraph | None = None, states: Mapping | None = None,
                   prior: str = "bdeu", equivalent_sample_size: float = 10.0, **search):
     """Structure and parameters from data: hill climbing (unless ``graph`` is given), then
-    :func:`~probgen.bayesnet.learn.parameters.fit_parameters`. Extra keywords go to :func:`hill_climb`."""
+    ``fit_parameters``. Extra keywords go to ``hill_climb``."""
     table = as_table(data, states)
     if graph is None:
         graph = hill_climb(table, equivalent_sample_size=equivalent_sample_size, **search)

@@ -4,7 +4,7 @@ A *state code* is a node's state index, ``0 .. card - 1``, the form every engine
 ``posterior``, ``probability``, ``map`` and ``approximate_posterior``, the states of ``intervene`` and
 ``state_index``, the rows of ``log_prob`` and of the Pyro program, the data of ``fit_parameters``,
 ``score``, ``hill_climb`` and ``learn_network``, and the command line's ``NODE=STATE`` words all go
-through :class:`StateEncoder`, under one set of rules:
+through ``StateEncoder``, under one set of rules:
 
 1. **A value names a state when their texts agree**, ``str(value) == str(state)``. For states
    ``["0", "1"]`` or ``[0, 1]`` the values ``"1"``, ``1`` and ``np.int64(1)`` all mean state index 1.
@@ -303,7 +303,7 @@ def _as_array(column, node: str, what: str) -> np.ndarray | None:
 def _distinct(column, node: str, what: str, prepared: bool = False) -> tuple[list, np.ndarray]:
     """``(distinct values, inverse (N,) int64)`` of a column, ``values[inverse]`` being the column.
 
-    ``prepared``: the column is already an array checked by :func:`_as_array`.
+    ``prepared``: the column is already an array checked by ``_as_array``.
     """
     pd = sys.modules.get("pandas")
     if pd is not None and isinstance(getattr(column, "dtype", None), pd.CategoricalDtype):

@@ -33,7 +33,7 @@ def run_model(bn, data=None, num_rows: int | None = None) -> dict[str, torch.Ten
 
     Args:
         data: dict node -> int64 tensor (N,) of observed state codes (names and indices are accepted too,
-            by the state encoder's rules: :meth:`BayesNet.encode_rows`); the other nodes are sampled (or
+            by the state encoder's rules: ``BayesNet.encode_rows``); the other nodes are sampled (or
             enumerated).
         num_rows: N when there is no data (default 1).
     """
