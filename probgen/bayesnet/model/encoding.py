@@ -284,11 +284,11 @@ def _as_array(column, node: str, what: str) -> np.ndarray | None:
     else:
         values = list(column)  # an object array: NumPy would coerce [1, "a", True] to one type
         arr = np.fromiter(values, dtype=object, count=len(values))
-    if arr.dtype.kind == "O":
-        arr = _narrow(arr)
     if arr.ndim != 1:
         raise ValueError(f"{what} {node!r}: an array of shape {arr.shape}; give one value per row, "
                          "shape (N,)")
+    if arr.dtype.kind == "O":
+        arr = _narrow(arr)
     kind = arr.dtype.kind
     if kind == "b":
         raise TypeError(f"{what} {node!r}: a column of booleans, which could be state names or indices; "
