@@ -33,9 +33,9 @@ from pathlib import Path
 
 import torch
 
-from probgen.bayesnet import infer, read_bif
-from probgen.bayesnet.compiled import compiled
-from probgen.bayesnet.networks import list_networks, load_network, network_path
+from probgen.bayesnet import exact, read_bif
+from probgen.bayesnet.exact.compiled import compiled
+from probgen.bayesnet.io.bundled import list_networks, load_network, network_path
 
 NETWORKS = ["alarm", "hailfinder", "win95pts", "pathfinder", "andes"]
 
@@ -112,7 +112,7 @@ def _timed(fn):
 
 
 def ours_query(bn, ev):
-    return infer.posterior(bn, ev), infer.probability(bn, ev).item()
+    return exact.posterior(bn, ev), exact.probability(bn, ev).item()
 
 
 def agrum_query(ie, bn, ev):
@@ -160,7 +160,7 @@ def exact_table(names, patterns: int, pgmpy_patterns: int, repeats: int) -> list
 def _exact_row(name, patterns, pgmpy_patterns, repeats) -> str:
     bn = load_network(name)
     compiled(bn)  # probgen's set-up: elimination order
-    infer.posterior(bn)  # and the single-row plan
+    exact.posterior(bn)  # and the single-row plan
     _g, ie = to_pyagrum(bn)
     _model, ve = to_pgmpy(bn)
     evs = evidence_patterns(bn, patterns, seed=len(name))
@@ -206,10 +206,10 @@ def batched_table(n_rows: int, subset: int, repeats: int) -> list[str]:
     ]
     for label, ev in cases.items():
         distinct = len({tuple(r) for r in torch.stack(list(ev.values()), 1).tolist()})
-        compiled(bn)._plans.clear()
-        cold, _ = _timed(lambda ev=ev: infer.posterior(bn, ev, targets=bn.nodes))
-        warm = min(_timed(lambda ev=ev: infer.posterior(bn, ev, targets=bn.nodes))[0] for _ in range(repeats))
-        post = infer.posterior(bn, ev, targets=bn.nodes)
+        compiled(bn).clear_plans()
+        cold, _ = _timed(lambda ev=ev: exact.posterior(bn, ev, targets=bn.nodes))
+        warm = min(_timed(lambda ev=ev: exact.posterior(bn, ev, targets=bn.nodes))[0] for _ in range(repeats))
+        post = exact.posterior(bn, ev, targets=bn.nodes)
         t0 = time.perf_counter()
         md = 0.0
         for b in range(subset):
@@ -285,8 +285,8 @@ def all_networks_table() -> list[str]:
         t_load, bn = _timed(lambda name=name: load_network(name))
         t_comp, net = _timed(lambda bn=bn: compiled(bn))
         ev = evidence_patterns(bn, 1, seed=1)[0]
-        first, _ = _timed(lambda bn=bn, ev=ev: infer.posterior(bn, ev))
-        again, _ = _timed(lambda bn=bn, ev=ev: infer.posterior(bn, ev))
+        first, _ = _timed(lambda bn=bn, ev=ev: exact.posterior(bn, ev))
+        again, _ = _timed(lambda bn=bn, ev=ev: exact.posterior(bn, ev))
         rows.append(
             f"| {name} | {len(bn.nodes)} | {t_load:.2f} | {t_comp:.2f} | {net.largest:.3g} | {first:.3f} "
             f"| {again:.3f} |"

@@ -23,7 +23,7 @@ import torch
 
 from probgen.bayesnet import fit_parameters, hill_climb, read_bif, score
 from probgen.bayesnet.draw import layered_positions
-from probgen.bayesnet.networks import network_path
+from probgen.bayesnet.io.bundled import network_path
 from probgen.plot import save_figure
 
 SMOKE_ARGS = ["--patients", "200", "--train", "1000", "--samples", "10000", "--out", "{out}"]

@@ -3,6 +3,18 @@
 A network is a graph (from domain knowledge, or learned from data: model selection) plus one conditional
 distribution per node; the joint is ``prod_d P(X_d | parents(X_d))``.
 
+The package is layered (each layer imports only the ones above it in this list):
+
+- ``model``: the network itself (``BayesNet``, ``TabularCPD``, graph checks), the one state encoder, the
+  Pyro program, forward sampling and log-densities.
+- ``io``: BIF files (reader, writer) and the bundled networks.
+- ``exact``: exact inference (compiled network, elimination order, plans, contraction kernels, evidence).
+- ``approx``: likelihood weighting.
+- ``learn``: parameters, scores and structure from data.
+- ``cli``, ``demo``, ``draw``: the command line, the demo section and matplotlib drawings.
+
+Every name below loads on first use, so ``import probgen.bayesnet`` (and the CLI) imports no torch.
+
 Examples:
     >>> import networkx as nx
     >>> from probgen.bayesnet import BayesNet, TabularCPD
@@ -14,25 +26,16 @@ Examples:
     torch.Size([5])
 """
 
-from probgen.bayesnet.bif import BIFError, bif_string, read_bif, write_bif
-from probgen.bayesnet.cpd import TabularCPD
-from probgen.bayesnet.learn import DataTable, fit_parameters, score
-from probgen.bayesnet.network import BayesNet
-from probgen.bayesnet.networks import list_networks, load_network
-from probgen.bayesnet.structure import hill_climb, learn_network
+from probgen._lazy import lazy_exports
+from probgen.bayesnet.approx import EXPORTS as _APPROX
+from probgen.bayesnet.exact import EXPORTS as _EXACT
+from probgen.bayesnet.io import EXPORTS as _IO
+from probgen.bayesnet.learn import EXPORTS as _LEARN
+from probgen.bayesnet.model import EXPORTS as _MODEL
 
-__all__ = [
-    "BIFError",
-    "BayesNet",
-    "DataTable",
-    "TabularCPD",
-    "bif_string",
-    "fit_parameters",
-    "hill_climb",
-    "learn_network",
-    "list_networks",
-    "load_network",
-    "read_bif",
-    "score",
-    "write_bif",
-]
+# The layers' public names, less the query functions that BayesNet's methods wrap.
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    **_MODEL, **_IO, **_LEARN,
+    "InferenceTooLargeError": _EXACT["InferenceTooLargeError"],
+    "LikelihoodWeighting": _APPROX["LikelihoodWeighting"],
+})

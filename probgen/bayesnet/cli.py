@@ -1,7 +1,11 @@
 """``probgen bn info|query|map|sample|draw NETWORK`` and ``probgen train bn --data rows.csv``.
 
 NETWORK is a BIF file (``.bif`` or ``.bif.gz``) or the name of a bundled network (``asia``, ``alarm``, or
-any of pgmpy's if it is installed). Evidence is given as ``NODE=STATE`` words (a state name, or an index).
+any of pgmpy's if it is installed). Evidence is given as ``NODE=STATE`` words; the state is read by the
+network's state encoder, as in the Python API (a state name, or else an index such as ``dysp=1``).
+
+This module imports nothing heavy at import time (``probgen bn --help`` starts without torch): each
+command imports what it needs.
 """
 
 from __future__ import annotations
@@ -11,13 +15,11 @@ import csv
 import sys
 from pathlib import Path
 
-import torch
-
 
 def load(source: str):
     """A BayesNet from a BIF path or a bundled network's name."""
-    from probgen.bayesnet.bif import read_bif
-    from probgen.bayesnet.networks import load_network
+    from probgen.bayesnet.io.bif import read_bif
+    from probgen.bayesnet.io.bundled import load_network
 
     if Path(source).is_file():
         return read_bif(Path(source))
@@ -27,15 +29,16 @@ def load(source: str):
     return load_network(source)
 
 
-def parse_evidence(bn, words) -> dict:
-    """``["A=yes", "B=0"]`` -> ``{"A": "yes", "B": "0" or index 0}`` (a name first, else an index)."""
+def evidence_from_words(bn, words) -> dict[str, str]:
+    """``["A=yes", "B=0"]`` -> ``{"A": "yes", "B": "0"}``, each state checked by the network's encoder
+    (so ``"0"`` is the state named "0" if there is one, else index 0, as everywhere in probgen)."""
     evidence = {}
     for word in words or []:
         node, sep, value = word.partition("=")
         if not sep or not node or not value:
             raise ValueError(f"evidence {word!r} must look like NODE=STATE (e.g. xray=yes)")
-        states = bn.states(node)  # raises for an unknown node
-        evidence[node] = value if value in states or not value.lstrip("-").isdigit() else int(value)
+        bn.encoder.code(node, value, "evidence on")  # an unknown node or state fails here, named
+        evidence[node] = value
     return evidence
 
 
@@ -68,7 +71,7 @@ def _configs(bn, parents) -> list[str]:
 
 def _query(args) -> int:
     bn = load(args.network)
-    evidence = parse_evidence(bn, args.evidence)
+    evidence = evidence_from_words(bn, args.evidence)
     targets = args.target or None
     if args.approx:
         lw = bn.approximate_posterior(evidence, targets, num_samples=args.approx)
@@ -78,7 +81,7 @@ def _query(args) -> int:
         post = bn.posterior(evidence, targets)
         if evidence:
             print(f"P({_fmt_evidence(evidence)}) = {float(bn.probability(evidence)):.6g}")
-    rows = [[n, str(s), f"{float(p):.6f}"] for n, probs in post.items() if torch.is_tensor(probs)
+    rows = [[n, str(s), f"{float(p):.6f}"] for n, probs in post.items()
             for s, p in zip(bn.states(n), probs.reshape(-1).tolist())]
     print(_table(["node", "state", "probability"], rows))
     return 0
@@ -86,7 +89,7 @@ def _query(args) -> int:
 
 def _map(args) -> int:
     bn = load(args.network)
-    evidence = parse_evidence(bn, args.evidence)
+    evidence = evidence_from_words(bn, args.evidence)
     assignment, logp = bn.map(evidence, return_log_prob=True)
     print(f"most probable explanation given {_fmt_evidence(evidence) or 'no evidence'}: "
           f"log P(x, e) = {float(logp):.6g}")
@@ -125,8 +128,8 @@ def _draw(args) -> int:
 
 
 def _train(args) -> int:
-    from probgen.bayesnet.bif import write_bif
-    from probgen.bayesnet.structure import learn_network
+    from probgen.bayesnet.io.bif import write_bif
+    from probgen.bayesnet.learn.structure import learn_network
 
     data = read_csv(args.data)
     graph = read_graph(args.graph, list(data)) if args.graph else None
@@ -183,42 +186,52 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 # ----------------------------------------------------------------------------------------- registration
 def register(train, top) -> None:
-    """``probgen train bn`` and ``probgen bn ...`` (see the module docstring)."""
-    t = train.add_parser("bn", help="learn a Bayesian network (structure and tables) from a CSV file")
+    """``probgen train bn`` and ``probgen bn ...`` (see the module docstring).
+
+    Defaults are shown by the top-level parser's help formatter; the global options (``--quiet``,
+    ``--debug``, ``--device``) are added there too.
+    """
+    t = train.add_parser("bn", help="learn a Bayesian network (structure and tables) from a CSV file",
+                         description="Learn a Bayesian network from a CSV file of complete rows: hill "
+                         "climbing over structures (unless --graph fixes one), then the tables.")
     t.add_argument("--data", required=True, help="CSV file with a header row (one column per variable)")
     t.add_argument("--graph", help="fixed structure: a .bif file or an edge list (A -> B per line)")
-    t.add_argument("--out", default="learned.bif", help="where to write the network (default learned.bif)")
-    t.add_argument("--score", default="bic", choices=["bic", "bdeu"], help="structure score (default bic)")
-    t.add_argument("--max-indegree", type=int, default=None, help="most parents per node")
-    t.add_argument("--prior", default="bdeu", choices=["mle", "bdeu", "k2"], help="table estimate")
-    t.add_argument("--ess", type=float, default=10.0, help="BDeu equivalent sample size (default 10)")
+    t.add_argument("--out", default="learned.bif", help="where to write the learned network (BIF)")
+    t.add_argument("--score", default="bic", choices=["bic", "bdeu"], help="structure score")
+    t.add_argument("--max-indegree", type=int, default=None, help="most parents per node; none: no limit")
+    t.add_argument("--prior", default="bdeu", choices=["mle", "bdeu", "k2"],
+                   help="table estimate: maximum likelihood, BDeu or K2 pseudo-counts")
+    t.add_argument("--ess", type=float, default=10.0, help="BDeu equivalent sample size")
     t.set_defaults(func=_train)
 
-    bn = top.add_parser("bn", help="Bayesian networks: inspect, query, sample and draw BIF files")
+    bn = top.add_parser("bn", help="Bayesian networks: inspect, query, sample and draw BIF files",
+                        description="Inspect, query, sample and draw a Bayesian network: a .bif/.bif.gz "
+                        "file or a bundled network (asia, alarm, or pgmpy's if installed).")
     sub = bn.add_subparsers(dest="bn_command", metavar="ACTION", required=True)
     net = argparse.ArgumentParser(add_help=False)
     net.add_argument("network", help="a .bif/.bif.gz file or a bundled network name (e.g. asia, alarm)")
     ev = argparse.ArgumentParser(add_help=False)
-    ev.add_argument("--evidence", "-e", nargs="*", default=[], metavar="NODE=STATE", help="observations")
+    ev.add_argument("--evidence", "-e", nargs="*", default=[], metavar="NODE=STATE",
+                    help="observations: a state name, or else its index (e.g. xray=yes dysp=1)")
 
     p = sub.add_parser("info", parents=[net], help="nodes, states and parents (or one node's table)")
     p.add_argument("--node", help="print this node's conditional probability table")
     p.set_defaults(func=_info)
     p = sub.add_parser("query", parents=[net, ev], help="exact posterior marginals given evidence")
-    p.add_argument("--target", "-t", nargs="*", help="nodes to report (default: all unobserved)")
-    p.add_argument("--approx", type=int, metavar="N", help="use likelihood weighting with N samples")
+    p.add_argument("--target", "-t", nargs="*", help="nodes to report; none: every unobserved node")
+    p.add_argument("--approx", type=int, metavar="N", help="use likelihood weighting with N samples instead")
     p.set_defaults(func=_query)
     p = sub.add_parser("map", parents=[net, ev], help="most probable explanation of the unobserved nodes")
     p.set_defaults(func=_map)
     p = sub.add_parser("sample", parents=[net], help="forward samples as CSV (state names)")
-    p.add_argument("-n", "--num-samples", type=int, default=10, help="rows (default 10)")
-    p.add_argument("--out", help="CSV file (default: standard output)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-n", "--num-samples", type=int, default=10, help="number of rows")
+    p.add_argument("--out", help="CSV file to write; none: standard output")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
     p.set_defaults(func=_sample)
-    p = sub.add_parser("draw", parents=[net], help="draw the DAG to a PNG file")
-    p.add_argument("--out", default="network.png", help="image file (default network.png)")
+    p = sub.add_parser("draw", parents=[net], help="draw the DAG to an image file")
+    p.add_argument("--out", default="network.png", help="image file (PNG, PDF or SVG by its extension)")
     p.add_argument("--highlight", nargs="*", help="nodes to colour")
-    p.add_argument("--title")
+    p.add_argument("--title", help="title above the drawing")
     p.set_defaults(func=_draw)
 
 

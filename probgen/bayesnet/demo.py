@@ -11,8 +11,8 @@ import matplotlib.pyplot as plt
 import torch
 
 from probgen.bayesnet.draw import draw_network, plot_marginals
-from probgen.bayesnet.networks import load_network
-from probgen.bayesnet.structure import learn_network
+from probgen.bayesnet.io.bundled import load_network
+from probgen.bayesnet.learn.structure import learn_network
 from probgen.plot import save_figure
 
 EVIDENCE = [{}, {"xray": "yes"}, {"xray": "yes", "dysp": "yes"},

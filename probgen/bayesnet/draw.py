@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import networkx as nx  # noqa: E402
 import torch  # noqa: E402
 
-from probgen.bayesnet.graph import layers  # noqa: E402
+from probgen.bayesnet.model.graph import layers  # noqa: E402
 
 
 def layered_positions(graph: nx.DiGraph) -> dict:

@@ -11,8 +11,10 @@ import pytest
 import torch
 from bn_helpers import sprinkler
 
-from probgen.bayesnet import BayesNet, TabularCPD, approx, infer
-from probgen.bayesnet.networks import load_network
+from probgen.bayesnet import BayesNet, TabularCPD
+from probgen.bayesnet.approx import weighting
+from probgen.bayesnet.exact import queries
+from probgen.bayesnet.io.bundled import load_network
 
 
 def _close(est: torch.Tensor, exact: torch.Tensor, ess):
@@ -24,8 +26,8 @@ def test_alarm_marginals_and_evidence_match_exact_within_the_effective_sample_si
     bn = load_network("alarm")
     ev = {"HRBP": "HIGH", "BP": "LOW", "CO": "LOW"}
     gen = torch.Generator().manual_seed(0)
-    res = approx.likelihood_weighting(bn, ev, num_samples=40_000, generator=gen)
-    exact = infer.posterior(bn, ev)
+    res = weighting.likelihood_weighting(bn, ev, num_samples=40_000, generator=gen)
+    exact = queries.posterior(bn, ev)
     assert set(res.marginals) == set(exact)
     assert 1_000 < res.ess.item() < 40_000
     for n, m in exact.items():
@@ -33,7 +35,7 @@ def test_alarm_marginals_and_evidence_match_exact_within_the_effective_sample_si
         _close(res.marginals[n], m, res.ess.item())
     # the mean weight's relative standard error is sqrt((S / ESS - 1) / S)
     rel = math.sqrt((40_000 / res.ess.item() - 1) / 40_000)
-    assert res.log_evidence.item() == pytest.approx(infer.log_probability(bn, ev).item(), abs=6 * rel)
+    assert res.log_evidence.item() == pytest.approx(queries.log_probability(bn, ev).item(), abs=6 * rel)
     assert "LikelihoodWeighting(34 marginals, num_samples=40000" in repr(res)
 
 
@@ -44,26 +46,26 @@ def test_per_row_evidence_with_missing_entries(monkeypatch):
         "dysp": torch.tensor([1, -1, 0, 0]),
         "smoke": torch.tensor([-1, 0, 1, 1]),
     }
-    monkeypatch.setattr(approx, "CHUNK_ENTRIES", 30_000)  # many chunks: the running rescaling is exercised
-    res = approx.likelihood_weighting(
+    monkeypatch.setattr(weighting, "CHUNK_ENTRIES", 30_000)  # many chunks: the running rescaling is exercised
+    res = weighting.likelihood_weighting(
         bn, rows, targets=["lung", "xray"], num_samples=20_000, generator=torch.Generator().manual_seed(1)
     )
-    exact = infer.posterior(bn, rows, targets=["lung", "xray"])
+    exact = queries.posterior(bn, rows, targets=["lung", "xray"])
     assert res.ess.shape == (4,) and res.log_evidence.shape == (4,)
     for b in range(4):
         _close(res.marginals["lung"][b], exact["lung"][b], res.ess[b].item())
         _close(res.marginals["xray"][b], exact["xray"][b], res.ess[b].item())
     torch.testing.assert_close(res.marginals["xray"][0], torch.tensor([1.0, 0.0], dtype=torch.float64))
     rel = ((20_000 / res.ess - 1) / 20_000).sqrt()  # (4,) relative standard error of the mean weight
-    assert ((res.log_evidence - infer.log_probability(bn, rows)).abs() <= 6 * rel).all()
+    assert ((res.log_evidence - queries.log_probability(bn, rows)).abs() <= 6 * rel).all()
 
 
 def test_without_evidence_every_weight_is_one():
     bn = sprinkler()
-    res = approx.likelihood_weighting(bn, num_samples=5_000, generator=torch.Generator().manual_seed(2))
+    res = weighting.likelihood_weighting(bn, num_samples=5_000, generator=torch.Generator().manual_seed(2))
     assert res.ess.item() == pytest.approx(5_000)
     assert res.log_evidence.item() == pytest.approx(0.0, abs=1e-12)
-    for n, m in infer.posterior(bn).items():
+    for n, m in queries.posterior(bn).items():
         _close(res.marginals[n], m, 5_000)
 
 
@@ -74,17 +76,17 @@ def test_same_generator_seed_same_answer_and_zero_mass_states_never_drawn():
     g.nodes["A"]["cpd"] = TabularCPD(["x", "y", "z"], [0.5, 0.5, 0.0])
     g.nodes["B"]["cpd"] = TabularCPD(["u", "v"], [[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]], parents=["A"])
     bn = BayesNet(g)
-    a = approx.likelihood_weighting(
+    a = weighting.likelihood_weighting(
         bn, {"B": "v"}, num_samples=3_000, generator=torch.Generator().manual_seed(5)
     )
-    b = approx.likelihood_weighting(
+    b = weighting.likelihood_weighting(
         bn, {"B": "v"}, num_samples=3_000, generator=torch.Generator().manual_seed(5)
     )
     torch.testing.assert_close(a.marginals["A"], b.marginals["A"], atol=0, rtol=0)
     torch.testing.assert_close(
         a.marginals["A"], torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
     )  # exact here
-    prior = approx.likelihood_weighting(bn, targets="A", num_samples=3_000)
+    prior = weighting.likelihood_weighting(bn, targets="A", num_samples=3_000)
     assert prior.marginals["A"][2] == 0.0
 
 
@@ -92,9 +94,9 @@ def test_same_generator_seed_same_answer_and_zero_mass_states_never_drawn():
 def test_cuda_sampling():
     bn = load_network("alarm")
     ev = {"HRBP": torch.tensor([2, 0], device="cuda")}
-    res = approx.likelihood_weighting(
+    res = weighting.likelihood_weighting(
         bn, ev, num_samples=20_000, generator=torch.Generator(device="cuda").manual_seed(0)
     )
-    exact = infer.posterior(bn, {"HRBP": torch.tensor([2, 0])})
+    exact = queries.posterior(bn, {"HRBP": torch.tensor([2, 0])})
     for b in range(2):
         _close(res.marginals["CO"][b].cpu(), exact["CO"][b], res.ess[b].item())

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from probgen.bayesnet import BayesNet, BIFError, TabularCPD, bif_string, read_bif, write_bif
-from probgen.bayesnet.networks import _pgmpy_dir, network_path
+from probgen.bayesnet.io.bundled import _pgmpy_dir, network_path
 
 PGMPY = _pgmpy_dir()
 ALL = sorted(p.name[: -len(".bif.gz")] for p in PGMPY.glob("*.bif.gz")) if PGMPY else []

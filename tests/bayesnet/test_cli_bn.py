@@ -6,9 +6,9 @@ import pytest
 from bn_helpers import joint
 
 from probgen.bayesnet import read_bif, write_bif
-from probgen.bayesnet.cli import parse_evidence, read_csv
-from probgen.bayesnet.networks import load_network
-from probgen.bayesnet.structure import hill_climb
+from probgen.bayesnet.cli import evidence_from_words, read_csv
+from probgen.bayesnet.io.bundled import load_network
+from probgen.bayesnet.learn.structure import hill_climb
 from probgen.cli import main
 from probgen.runs import RunDir
 
@@ -104,8 +104,8 @@ def test_user_errors_are_one_line(argv, message, capsys):
     assert err.startswith("probgen: error: ") and message in err and err.count("\n") == 1
 
 
-def test_parse_evidence_reads_names_then_indices(asia):
-    assert parse_evidence(asia, ["xray=yes", "dysp=1"]) == {"xray": "yes", "dysp": 1}
+def test_evidence_words_are_read_by_the_state_encoder(asia):
+    assert evidence_from_words(asia, ["xray=yes", "dysp=1"]) == {"xray": "yes", "dysp": "1"}
 
 
 def test_demo_quick(tmp_path):

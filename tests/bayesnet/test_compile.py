@@ -8,7 +8,7 @@ from bn_helpers import five_node, joint, sprinkler
 from pyro.infer import TraceEnum_ELBO, config_enumerate, infer_discrete
 from pyro.infer.inspect import get_dependencies
 
-from probgen.bayesnet.networks import load_network
+from probgen.bayesnet.io.bundled import load_network
 
 
 @pytest.mark.parametrize("make", [sprinkler, five_node, lambda: load_network("asia"),
@@ -72,9 +72,9 @@ def test_infer_discrete_gives_the_map_of_a_tiny_network():
 
 def test_bad_data_is_a_clear_error():
     bn = sprinkler()
-    with pytest.raises(ValueError, match="state index 2 is out of range"):
+    with pytest.raises(ValueError, match="row 0 has state index 2, outside 0..1"):
         bn.model({"Wet": torch.tensor([2])})
     with pytest.raises(ValueError, match="unknown node 'Snow'"):
         bn.model({"Snow": torch.tensor([0])})
-    with pytest.raises(ValueError, match="positive int, got 0"):
+    with pytest.raises(ValueError, match="`num_rows` must be an int >= 1, got 0"):
         bn.model(num_rows=0)

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from probgen.bayesnet import TabularCPD
-from probgen.bayesnet.cpd import ROW_SUM_TOL
+from probgen.bayesnet.model.cpd import ROW_SUM_TOL
 
 
 def test_root_from_list_is_float64():

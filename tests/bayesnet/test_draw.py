@@ -4,8 +4,8 @@ import pytest
 from bn_helpers import five_node
 
 from probgen.bayesnet.draw import layered_positions, plot_marginals
-from probgen.bayesnet.graph import layers
-from probgen.bayesnet.networks import load_network
+from probgen.bayesnet.io.bundled import load_network
+from probgen.bayesnet.model.graph import layers
 
 
 @pytest.mark.parametrize("name", ["asia", "alarm"])

@@ -9,8 +9,8 @@ import warnings
 import pytest
 import torch
 
-from probgen.bayesnet import infer
-from probgen.bayesnet.networks import load_network
+from probgen.bayesnet.exact import queries
+from probgen.bayesnet.io.bundled import load_network
 
 TOL = 1e-9
 
@@ -73,14 +73,14 @@ def test_marginals_and_evidence_probability_match_pgmpy(name):
     bn = load_network(name)
     ve = to_pgmpy(bn)
     for ev in _evidence_rows(bn, 2, 4, seed=len(name)):
-        post = infer.posterior(bn, ev)
+        post = queries.posterior(bn, ev)
         for n, m in post.items():
             q = ve.query([n], evidence=ev, show_progress=False)
             want = torch.tensor(
                 [q.values[q.state_names[n].index(s)] for s in bn.states(n)], dtype=torch.float64
             )
             torch.testing.assert_close(m, want, atol=TOL, rtol=0)
-        assert infer.probability(bn, ev).item() == pytest.approx(pgmpy_probability(ve, ev), rel=TOL)
+        assert queries.probability(bn, ev).item() == pytest.approx(pgmpy_probability(ve, ev), rel=TOL)
 
 
 @pytest.mark.parametrize("name", ["asia", "sachs", "survey", "cancer", "earthquake"])
@@ -90,7 +90,7 @@ def test_map_matches_pgmpy_map_query(name):
     for ev in _evidence_rows(bn, 3, 2, seed=7):
         free = [n for n in bn.nodes if n not in ev]
         theirs = ve.map_query(free, evidence=ev, show_progress=False)
-        ours = infer.map_assignment(bn, ev)
+        ours = queries.map_assignment(bn, ev)
         assert set(ours) == set(free)
 
         def log_p(assign, ev=ev):
@@ -129,9 +129,9 @@ def test_batched_rows_match_pyagrum_row_by_row(name):
     for b, ev in enumerate(evs):
         for n, s in ev.items():
             cols[n][b] = bn.states(n).index(s)
-    post = infer.posterior(bn, cols, targets=bn.nodes)
-    pe = infer.probability(bn, cols)
-    single = infer.posterior(bn, evs[0])  # the single-row code path too
+    post = queries.posterior(bn, cols, targets=bn.nodes)
+    pe = queries.probability(bn, cols)
+    single = queries.posterior(bn, evs[0])  # the single-row code path too
     for b, ev in enumerate(evs):
         ie.eraseAllEvidence()
         ie.setEvidence({n: str(s) for n, s in ev.items()})
@@ -149,7 +149,7 @@ def test_map_is_a_local_maximum_of_the_joint(name):
     """No single change of an unobserved node's state raises log P(x, e) (oracle: bn.log_prob)."""
     bn = load_network(name)
     for ev in _evidence_rows(bn, 2, 4, seed=11):
-        mpe, log_p = infer.map_assignment(bn, ev, return_log_prob=True)
+        mpe, log_p = queries.map_assignment(bn, ev, return_log_prob=True)
         row = {n: bn.state_index(n, s) for n, s in {**mpe, **ev}.items()}
         base = bn.log_prob({n: [row[n]] for n in bn.nodes}).item()  # raw rows: 1e-7 from renormalised
         assert log_p.item() == pytest.approx(base, abs=1e-5)

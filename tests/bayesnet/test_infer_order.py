@@ -1,12 +1,18 @@
-"""Elimination orders (probgen.bayesnet.order). Oracles: hand-computed clique sizes on small graphs and an
-exhaustive search over all orders of small random graphs."""
+"""Elimination orders (probgen.bayesnet.exact.elimination). Oracles: hand-computed clique sizes on small
+graphs and an exhaustive search over all orders of small random graphs."""
 
 import itertools
 import random
 
 import pytest
 
-from probgen.bayesnet.order import HEURISTICS, best_order, elimination_order, moral_graph, order_cost
+from probgen.bayesnet.exact.elimination import (
+    HEURISTICS,
+    best_order,
+    elimination_order,
+    moral_graph,
+    order_cost,
+)
 
 
 def test_moral_graph_marries_parents():

@@ -8,8 +8,8 @@ import torch
 from bn_helpers import five_node, sprinkler
 from pyro.infer import TraceEnum_ELBO, config_enumerate, infer_discrete
 
-from probgen.bayesnet import infer
-from probgen.bayesnet.networks import load_network
+from probgen.bayesnet.exact import queries
+from probgen.bayesnet.io.bundled import load_network
 
 NETWORKS = {
     "sprinkler": sprinkler,
@@ -36,12 +36,12 @@ def test_enumerated_marginals_and_log_evidence_agree(name):
     model = config_enumerate(bn.model)
     elbo = TraceEnum_ELBO(max_plate_nesting=1)
     pyro_marg = elbo.compute_marginals(model, _empty_guide, data)
-    ours = infer.posterior(bn, data)
+    ours = queries.posterior(bn, data)
     assert set(ours) == set(pyro_marg)
     for n, m in ours.items():
         torch.testing.assert_close(m, pyro_marg[n].probs.expand_as(m), atol=1e-9, rtol=0)
     log_evidence = -elbo.loss(model, _empty_guide, data)  # sum over rows of log P(e_b)
-    assert infer.log_probability(bn, data).sum().item() == pytest.approx(log_evidence, abs=1e-9)
+    assert queries.log_probability(bn, data).sum().item() == pytest.approx(log_evidence, abs=1e-9)
 
 
 @pytest.mark.parametrize("name", list(NETWORKS))
@@ -51,5 +51,5 @@ def test_infer_discrete_map_has_the_same_probability_as_ours(name):
     decoder = infer_discrete(config_enumerate(bn.model), first_available_dim=-2, temperature=0)
     trace = pyro.poutine.trace(decoder).get_trace(data)
     theirs = {n: trace.nodes[n]["value"] for n in bn.nodes}
-    ours = {**infer.map_assignment(bn, data), **data}
+    ours = {**queries.map_assignment(bn, data), **data}
     torch.testing.assert_close(bn.log_prob(ours), bn.log_prob(theirs), atol=1e-9, rtol=0)

@@ -11,9 +11,9 @@ import torch
 from bn_helpers import five_node, sprinkler
 
 import probgen
+from probgen.bayesnet.io.bundled import load_network
 from probgen.bayesnet.learn import DataTable, fit_parameters, local_score, score
-from probgen.bayesnet.networks import load_network
-from probgen.bayesnet.structure import _candidates, _gain, _Scorer, hill_climb, learn_network
+from probgen.bayesnet.learn.structure import _candidates, _gain, _Scorer, hill_climb, learn_network
 
 
 @pytest.fixture(scope="module")
@@ -108,9 +108,10 @@ def test_data_errors():
         fit_parameters(g, {"A": [0, 1], "B": [0]})
     with pytest.raises(ValueError, match="unknown prior 'ml'"):
         fit_parameters(g, {"A": [0, 1], "B": [0, 1]}, prior="ml")
-    with pytest.raises(ValueError, match=r"values \['2'\] that are not among its states \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"data column 'A': state index 2 is out of range; it has 2 states "
+                                         r"\(0..1: \[0, 1\]\) \(row 1\)"):
         fit_parameters(g, {"A": [0, 2], "B": [0, 1]}, states={"A": [0, 1]})
-    with pytest.raises(TypeError, match="integer state indices"):
+    with pytest.raises(TypeError, match="give int64 state indices"):
         fit_parameters(g, {"A": torch.tensor([0.0, 1.0]), "B": [0, 1]})
 
 

@@ -4,7 +4,7 @@ import torch
 from bn_helpers import five_node, sprinkler
 
 from probgen.bayesnet import BayesNet, TabularCPD
-from probgen.bayesnet.networks import list_networks, load_network
+from probgen.bayesnet.io.bundled import list_networks, load_network
 
 
 def _graph(edges, cpds):
@@ -52,9 +52,9 @@ def test_state_index_accepts_names_and_indices():
     bn = five_node()
     assert bn.state_index("X3", "c") == 2 and bn.state_index("X3", 1) == 1
     assert bn.state_index("X3", torch.tensor(2)) == 2
-    with pytest.raises(ValueError, match=r"unknown state 'd' for node 'X3'; its states are \['a', 'b', 'c'"):
+    with pytest.raises(ValueError, match=r"node 'X3': unknown state 'd'; its states are \['a', 'b', 'c'"):
         bn.state_index("X3", "d")
-    with pytest.raises(ValueError, match=r"unknown state 3 for node 'X3'.*index 0\.\.2"):
+    with pytest.raises(ValueError, match=r"node 'X3': state index 3 is out of range; it has 3 states"):
         bn.state_index("X3", 3)
     with pytest.raises(ValueError, match=r"unknown node 'X9'"):
         bn.state_index("X9", 0)

@@ -17,7 +17,10 @@ from collections.abc import Iterable, Mapping
 
 import networkx as nx
 
-from probgen.bayesnet.learn import DataTable, _table, fit_parameters, local_score
+from probgen.bayesnet.learn.data import DataTable, as_table
+from probgen.bayesnet.learn.parameters import fit_parameters
+from probgen.bayesnet.learn.scores import local_score
+from probgen.checks import check_float, check_int
 
 
 class _Scorer:
@@ -87,19 +90,39 @@ def hill_climb(data, *, score: str = "bic", states: Mapping | None = None, start
     """Learn a DAG over the data's columns by greedy hill climbing.
 
     Args:
-        data: dict node -> column or a pandas DataFrame (see :class:`~probgen.bayesnet.learn.DataTable`).
+        data: a ``DataTable``, a dict node -> column or a pandas DataFrame (see ``data.py``).
         score: "bic" (default), "bdeu" or "loglik" (no penalty: it only ever adds edges).
         start: the initial DAG (default: no edges; required edges are added to it).
-        max_indegree: the most parents a node may have.
+        max_indegree: the most parents a node may have (None: no limit).
         forbidden_edges, required_edges: (u, v) pairs that must not / must appear.
         tabu_length: how many recent moves may not be undone.
+        max_iter: the most moves.
         epsilon: stop when the best gain is at most this.
+        equivalent_sample_size: the ESS of the "bdeu" score.
 
     Returns:
         The learned ``nx.DiGraph`` (nodes in the data's column order).
     """
-    table = _table(data, states)
+    table = as_table(data, states)
+    if max_indegree is not None:
+        check_int("max_indegree", max_indegree, 0)
+    tabu_length, max_iter = check_int("tabu_length", tabu_length, 0), check_int("max_iter", max_iter, 0)
+    check_float("epsilon", epsilon, 0)
+    check_float("equivalent_sample_size", equivalent_sample_size, 0, low_open=True)
     forbidden, required = set(map(tuple, forbidden_edges)), set(map(tuple, required_edges))
+    g = _start_graph(table, start, required)
+    moves = _Moves(table.nodes, max_indegree, forbidden, required, tabu_length)
+    scorer = _Scorer(table, score, equivalent_sample_size)
+    for _ in range(max_iter):
+        best = moves.best(g, scorer, epsilon)
+        if best is None:
+            break
+        moves.apply(g, *best)
+    return g
+
+
+def _start_graph(table: DataTable, start: nx.DiGraph | None, required: set) -> nx.DiGraph:
+    """The data's columns as nodes, with the start graph's edges and the required ones (checked)."""
     g = nx.DiGraph()
     g.add_nodes_from(table.nodes)
     if start is not None:
@@ -110,27 +133,38 @@ def hill_climb(data, *, score: str = "bic", states: Mapping | None = None, start
         raise ValueError(f"edges name nodes {unknown} that have no column in the data ({table.nodes})")
     if not nx.is_directed_acyclic_graph(g):
         raise ValueError(f"the start graph and required edges contain a cycle: {nx.find_cycle(g)}")
-    scorer, tabu = _Scorer(table, score, equivalent_sample_size), deque(maxlen=max(tabu_length, 0))
-    for _ in range(max_iter):
+    return g
+
+
+class _Moves:
+    """The legal moves of one search, with its tabu list of recently undone moves."""
+
+    def __init__(self, nodes, max_indegree, forbidden: set, required: set, tabu_length: int) -> None:
+        self.nodes, self.max_indegree = nodes, max_indegree
+        self.forbidden, self.required = forbidden, required
+        self.tabu: deque = deque(maxlen=tabu_length)
+
+    def best(self, g: nx.DiGraph, scorer: _Scorer, epsilon: float):
+        """The move ``(kind, u, v)`` that raises the score most, by more than ``epsilon``; else None."""
         best, best_gain = None, epsilon
-        for kind, (u, v) in _candidates(g, table.nodes, max_indegree, forbidden, required):
-            if (kind, (u, v)) in tabu:
+        for kind, (u, v) in _candidates(g, self.nodes, self.max_indegree, self.forbidden, self.required):
+            if (kind, (u, v)) in self.tabu:
                 continue
             gain = _gain(g, kind, u, v, scorer)
             if gain > best_gain:
                 best, best_gain = (kind, u, v), gain
-        if best is None:
-            break
-        _apply(g, *best)
-        tabu.append(_undo(*best))
-    return g
+        return best
+
+    def apply(self, g: nx.DiGraph, kind: str, u: str, v: str) -> None:
+        _apply(g, kind, u, v)
+        self.tabu.append(_undo(kind, u, v))
 
 
 def learn_network(data, *, graph: nx.DiGraph | None = None, states: Mapping | None = None,
                   prior: str = "bdeu", equivalent_sample_size: float = 10.0, **search):
     """Structure and parameters from data: hill climbing (unless ``graph`` is given), then
-    :func:`~probgen.bayesnet.learn.fit_parameters`. Extra keywords go to :func:`hill_climb`."""
-    table = _table(data, states)
+    ``fit_parameters``. Extra keywords go to ``hill_climb``."""
+    table = as_table(data, states)
     if graph is None:
         graph = hill_climb(table, equivalent_sample_size=equivalent_sample_size, **search)
     elif search:

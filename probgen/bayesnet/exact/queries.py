@@ -1,14 +1,14 @@
 """Exact inference in Bayesian networks: posterior marginals, P(e) and the most probable explanation.
 
 Every function takes a network (a :class:`~probgen.bayesnet.BayesNet`, or anything with its accessors)
-and evidence ``{node: value}``. A value is a state name or index (one query), or an int64 tensor of
-shape ``(N,)`` (one query per row, ``-1`` = not observed in that row); per-row evidence is answered for
-all rows at once, the row being a tensor dimension.
+and evidence ``{node: value}``. A value is a state name or index (one query), or one value per row, e.g.
+an int64 tensor of shape ``(N,)`` (``-1`` = not observed in that row; see ``evidence.py``); per-row
+evidence is answered for all rows at once, the row being a tensor dimension.
 
 How: variable elimination along a greedy (min-fill, weighted min-fill or min-weight) order of the moral
 graph, two tables at a time, with observed axes sliced away and barren nodes pruned
-(:mod:`probgen.bayesnet.plan`); all marginals come from one backward pass through the contraction
-(Darwiche 2003, :mod:`probgen.bayesnet.contract`). Plans are cached per network and query pattern (all
+(``plan.py``); all marginals come from one backward pass through the contraction (Darwiche 2003,
+``contract.py``). Plans are cached per network and query pattern (all
 single-row queries share one), so repeated queries cost only the tensor work; repeated evidence rows are
 computed once.
 
@@ -25,12 +25,17 @@ import math
 
 import torch
 
-from probgen.bayesnet.compiled import compiled
-from probgen.bayesnet.contract import ZeroEvidence, contract_max, contract_sum, dense_lambdas, make_lambdas
-from probgen.bayesnet.evidence import Evidence, num_rows, parse_evidence, parse_targets
-from probgen.bayesnet.kernels import serial_below
-from probgen.bayesnet.plan import Plan, build_plan, dense_plan, relevant_nodes
-from probgen.device import get_device
+from probgen.bayesnet.exact.compiled import compiled
+from probgen.bayesnet.exact.contract import (
+    ZeroEvidence,
+    contract_max,
+    contract_sum,
+    dense_lambdas,
+    make_lambdas,
+)
+from probgen.bayesnet.exact.evidence import Observations, num_rows, observe, parse_targets
+from probgen.bayesnet.exact.kernels import serial_below
+from probgen.bayesnet.exact.plan import Plan, build_plan, dense_plan, relevant_nodes
 from probgen.errors import ProbgenError
 
 __all__ = [
@@ -54,7 +59,7 @@ class InferenceTooLargeError(ProbgenError):
 
 def _serial(fn):
     """Run ``fn(bn, evidence, ...)`` on one torch thread unless the work is large (see
-    :func:`probgen.bayesnet.kernels.serial_below`); the bound is the network's total clique size per row."""
+    ``kernels.serial_below``); the bound is the network's total clique size per row."""
 
     @functools.wraps(fn)
     def wrapper(bn, evidence=None, *args, **kw):
@@ -65,15 +70,8 @@ def _serial(fn):
 
 
 @_serial
-def posterior(
-    bn,
-    evidence=None,
-    targets=None,
-    *,
-    device=None,
-    dtype: torch.dtype = torch.float64,
-    max_table_size: float = MAX_TABLE_SIZE,
-) -> dict[str, torch.Tensor]:
+def posterior(bn, evidence=None, targets=None, *, device=None, dtype: torch.dtype = torch.float64,
+              max_table_size: float = MAX_TABLE_SIZE) -> dict[str, torch.Tensor]:
     """Exact posterior marginals P(node | evidence).
 
     Args:
@@ -92,57 +90,44 @@ def posterior(
         ValueError: unknown node or state, per-row tensors of different lengths, or evidence with
             probability zero (naming the row).
     """
-    net = compiled(bn)
-    ev, device = _evidence(net, evidence, device)
-    tids = parse_targets(net, targets, ev)
-    if ev.batched and ev.n_rows == 0:
+    net, obs, device = _observe(bn, evidence, device)
+    tids = parse_targets(net, targets, obs)
+    if obs.batched and obs.num_rows == 0:
         return {net.names[v]: torch.zeros(0, net.cards[v], device=device, dtype=dtype) for v in tids}
-    full_ev = ev
-    ev, inverse = _distinct_rows(ev)
-    plan = _plan(net, ev, tids, "sum", dtype, max_table_size)
-    tables = net.tables(device, dtype)
+    query = _Query(net, obs, tids, "sum", device, dtype, max_table_size)
     out: dict[int, list[torch.Tensor]] = {v: [] for v in tids}
     with torch.no_grad():
-        for lo, hi, values in _chunks(ev, plan, dtype):
-            lams = _lambdas(plan, ev, values, hi - lo, device, dtype, log=False)
+        for lo, hi, codes in query.chunks():
+            lams = query.lambdas(codes, hi - lo, log=False)
             try:
-                _, marg = contract_sum(plan, tables, values, hi - lo, lams, set(tids))
+                _, marg = contract_sum(query.plan, query.tables, codes, hi - lo, lams, set(tids))
             except ZeroEvidence as e:
-                _zero_error(net, full_ev, e.rows + lo, inverse)
-            _collect(out, marg, ev, values, tids, net.cards, device, dtype)
+                _zero_error(net, obs, e.rows + lo, query.inverse)
+            _collect(out, marg, query.obs, codes, tids, net.cards, device, dtype)
     margs = [torch.cat(ts) if len(ts) > 1 else ts[0] for ts in out.values()]
-    if inverse is not None and margs:  # back to all rows: one gather for every target at once
-        margs = torch.cat(margs, 1)[inverse].split([m.shape[1] for m in margs], 1)
+    if query.inverse is not None and margs:  # back to all rows: one gather for every target at once
+        margs = torch.cat(margs, 1)[query.inverse].split([m.shape[1] for m in margs], 1)
     return {net.names[v]: m for v, m in zip(out, margs)}
 
 
 @_serial
-def log_probability(
-    bn,
-    evidence=None,
-    *,
-    device=None,
-    dtype: torch.dtype = torch.float64,
-    max_table_size: float = MAX_TABLE_SIZE,
-) -> torch.Tensor:
+def log_probability(bn, evidence=None, *, device=None, dtype: torch.dtype = torch.float64,
+                    max_table_size: float = MAX_TABLE_SIZE) -> torch.Tensor:
     """log P(evidence): a 0-d tensor, or ``(N,)`` for per-row evidence (``-inf`` where impossible).
 
     Only the evidence nodes and their ancestors are contracted, and the result is carried in log space,
     so it stays finite far below float64's smallest positive number.
     """
-    net = compiled(bn)
-    ev, device = _evidence(net, evidence, device)
-    if ev.batched and ev.n_rows == 0:
+    net, obs, device = _observe(bn, evidence, device)
+    if obs.batched and obs.num_rows == 0:
         return torch.zeros(0, device=device, dtype=dtype)
-    ev, inverse = _distinct_rows(ev)
-    plan = _plan(net, ev, [], "sum", dtype, max_table_size)
-    tables = net.tables(device, dtype)
+    query = _Query(net, obs, [], "sum", device, dtype, max_table_size)
     parts = []
     with torch.no_grad():
-        for lo, hi, values in _chunks(ev, plan, dtype):
-            lams = _lambdas(plan, ev, values, hi - lo, device, dtype, log=False)
-            parts.append(contract_sum(plan, tables, values, hi - lo, lams, marginals=False)[0])
-    return _expand(torch.cat(parts) if len(parts) > 1 else parts[0], inverse)
+        for lo, hi, codes in query.chunks():
+            lams = query.lambdas(codes, hi - lo, log=False)
+            parts.append(contract_sum(query.plan, query.tables, codes, hi - lo, lams, marginals=False)[0])
+    return query.expand(torch.cat(parts) if len(parts) > 1 else parts[0])
 
 
 def probability(bn, evidence=None, **kw) -> torch.Tensor:
@@ -151,15 +136,8 @@ def probability(bn, evidence=None, **kw) -> torch.Tensor:
 
 
 @_serial
-def map_assignment(
-    bn,
-    evidence=None,
-    *,
-    device=None,
-    dtype: torch.dtype = torch.float64,
-    max_table_size: float = MAX_TABLE_SIZE,
-    return_log_prob: bool = False,
-):
+def map_assignment(bn, evidence=None, *, device=None, dtype: torch.dtype = torch.float64,
+                   max_table_size: float = MAX_TABLE_SIZE, return_log_prob: bool = False):
     """The most probable explanation: argmax over the unobserved nodes x of P(x, evidence).
 
     Max-product variable elimination in log space; the maximiser is read off the backward pass.
@@ -172,74 +150,87 @@ def map_assignment(
     Raises:
         ValueError: as :func:`posterior`, including evidence of probability zero.
     """
-    net = compiled(bn)
-    ev, device = _evidence(net, evidence, device)
-    observed = {v for v, f in zip(ev.nodes, ev.full) if f}
+    net, obs, device = _observe(bn, evidence, device)
+    observed = {v for v, f in zip(obs.nodes, obs.full) if f}
     tids = [v for v in range(len(net.names)) if v not in observed]
-    if ev.batched and ev.n_rows == 0:
+    if obs.batched and obs.num_rows == 0:
         empty = {net.names[v]: torch.zeros(0, dtype=torch.int64, device=device) for v in tids}
         return (empty, torch.zeros(0, dtype=dtype, device=device)) if return_log_prob else empty
-    full_ev = ev
-    ev, inverse = _distinct_rows(ev)
-    plan = _plan(net, ev, tids, "max", dtype, max_table_size)
-    tables = net.tables(device, dtype, log=True)
+    query = _Query(net, obs, tids, "max", device, dtype, max_table_size)
     out: dict[int, list[torch.Tensor]] = {v: [] for v in tids}
     best = []
-    for lo, hi, values in _chunks(ev, plan, dtype):
-        with torch.enable_grad():
-            lams = _lambdas(plan, ev, values, hi - lo, device, dtype, log=True)
-            top = contract_max(plan, tables, values, hi - lo, lams)
-            bad = ~(top > float("-inf"))
-            if bool(bad.any()):
-                _zero_error(net, full_ev, bad.nonzero().flatten() + lo, inverse)
-            wanted = [(v, lam) for v, lam in zip(plan.lam_nodes, lams) if lam.requires_grad]
-            grads = torch.autograd.grad(top.sum(), [lam for _, lam in wanted]) if wanted else ()
-        for (v, _), g in zip(wanted, grads):
-            if v in out:
-                out[v].append(g.argmax(-1))
-        best.append(top.detach())
-    if not ev.batched:
+    for lo, hi, codes in query.chunks():
+        best.append(_decode_block(query, obs, codes, lo, hi, out))
+    if not obs.batched:
         result = {net.names[v]: net.states[v][int(ts[0])] for v, ts in out.items()}
         return (result, best[0]) if return_log_prob else result
-    result = {net.names[v]: _expand(torch.cat(ts), inverse) for v, ts in out.items()}
-    return (result, _expand(torch.cat(best), inverse)) if return_log_prob else result
+    result = {net.names[v]: query.expand(torch.cat(ts)) for v, ts in out.items()}
+    return (result, query.expand(torch.cat(best))) if return_log_prob else result
+
+
+def _decode_block(query, obs: Observations, codes, lo: int, hi: int, out) -> torch.Tensor:
+    """Max-product on rows ``lo:hi``: appends each decoded node's states to ``out``; returns log P(x*, e)."""
+    with torch.enable_grad():
+        lams = query.lambdas(codes, hi - lo, log=True)
+        top = contract_max(query.plan, query.tables, codes, hi - lo, lams)
+        bad = ~(top > float("-inf"))
+        if bool(bad.any()):
+            _zero_error(query.net, obs, bad.nonzero().flatten() + lo, query.inverse)
+        wanted = [(v, lam) for v, lam in zip(query.plan.lam_nodes, lams) if lam.requires_grad]
+        grads = torch.autograd.grad(top.sum(), [lam for _, lam in wanted]) if wanted else ()
+    for (v, _), g in zip(wanted, grads):
+        if v in out:
+            out[v].append(g.argmax(-1))
+    return top.detach()
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
 
 
-def _evidence(net, evidence, device) -> tuple[Evidence, torch.device]:
-    """Parsed evidence and the device to compute on (given, else the evidence tensors', else the CPU)."""
-    if device is not None:
-        device = get_device(device)
-    ev = parse_evidence(net, evidence, device)
-    if device is None:
-        device = ev.values.device if ev.batched else torch.device("cpu")
-    return ev, device
+def _observe(bn, evidence, device):
+    """``(compiled network, observations, device)``."""
+    net = compiled(bn)
+    obs, device = observe(net, evidence, device)
+    return net, obs, device
 
 
-def _lambdas(plan: Plan, ev: Evidence, values, n_rows, device, dtype, log):
-    if plan.dense:
-        return dense_lambdas(plan, (ev.nodes, values), device, dtype, log)
-    return make_lambdas(plan, values, n_rows, device, dtype, log)
+class _Query:
+    """One query's plan and tables, over the distinct evidence rows (``inverse`` maps results back)."""
+
+    def __init__(self, net, obs: Observations, tids, mode: str, device, dtype, max_table_size) -> None:
+        self.net, self.device, self.dtype = net, device, dtype
+        self.obs, self.inverse = _distinct_rows(obs)
+        self.plan = _plan(net, self.obs, tids, mode, dtype, max_table_size)
+        self.tables = net.tables(device, dtype, log=mode == "max")
+
+    def chunks(self):
+        return _chunks(self.obs, self.plan, self.dtype)
+
+    def lambdas(self, codes, num_rows: int, log: bool):
+        if self.plan.dense:
+            return dense_lambdas(self.plan, self.obs.nodes, codes, self.device, self.dtype, log)
+        return make_lambdas(self.plan, codes, num_rows, self.device, self.dtype, log)
+
+    def expand(self, t: torch.Tensor) -> torch.Tensor:
+        return t if self.inverse is None else t[self.inverse]
 
 
-def _plan(net, ev: Evidence, tids, mode: str, dtype, max_table_size) -> Plan:
+def _plan(net, obs: Observations, tids, mode: str, dtype, max_table_size) -> Plan:
     if dtype not in (torch.float64, torch.float32):
         raise TypeError(f"`dtype`={dtype}: use torch.float64 or torch.float32")
     dname = str(dtype).removeprefix("torch.")
-    if not ev.batched and (
-        mode == "max" or 2 * len(relevant_nodes(net.parents, {*ev.nodes, *tids})) > len(net.cards)
+    if not obs.batched and (
+        mode == "max" or 2 * len(relevant_nodes(net.parents, {*obs.nodes, *tids})) > len(net.cards)
     ):
         # One plan per network serves every single-row query, unless it is too big, or pruning would
         # leave less than half of the network (P(e) of a few nodes, the marginals of a few).
         plan = net.plan(("dense", mode, dname), lambda: dense_plan(net, mode, dname))
         if plan.largest <= max_table_size and plan.flops <= DENSE_MAX_FLOPS:
             return plan
-    bucket = 4 ** min(10, math.ceil(math.log(max(ev.n_rows, 1), 4))) if ev.batched else 1
-    key = (mode, ev.nodes, ev.full, tuple(tids), ev.batched, bucket, dname)
-    full = [c for c, f in enumerate(ev.full) if f]
-    plan = net.plan(key, lambda: build_plan(net, ev.nodes, full, tids, mode, ev.batched, bucket, dname))
+    bucket = 4 ** min(10, math.ceil(math.log(max(obs.num_rows, 1), 4))) if obs.batched else 1
+    key = (mode, obs.nodes, obs.full, tuple(tids), obs.batched, bucket, dname)
+    full = [c for c, f in enumerate(obs.full) if f]
+    plan = net.plan(key, lambda: build_plan(net, obs.nodes, full, tids, mode, obs.batched, bucket, dname))
     if plan.largest > max_table_size:
         nbytes = plan.largest * torch.finfo(dtype).bits / 8
         raise InferenceTooLargeError(
@@ -258,56 +249,56 @@ def _bytes(n: float) -> str:
         n /= 1024
 
 
-def _chunks(ev: Evidence, plan: Plan, dtype):
-    """``(lo, hi, values)`` row blocks small enough for :data:`MEMORY_BUDGET`; one block if unbatched."""
-    if not ev.batched:
-        yield 0, 1, ev.values
+def _chunks(obs: Observations, plan: Plan, dtype):
+    """``(lo, hi, codes)`` row blocks small enough for ``MEMORY_BUDGET``; one block if unbatched."""
+    if not obs.batched:
+        yield 0, 1, obs.codes
         return
     # the tables and their adjoints, and the widest product a step forms (broadcast kernel)
     per_row = (2 * max(plan.retained, 1.0) + 2 * plan.widest) * torch.finfo(dtype).bits / 8
     step = max(1, int(MEMORY_BUDGET // per_row))
-    for lo in range(0, ev.n_rows, step):
-        hi = min(ev.n_rows, lo + step)
-        yield lo, hi, ev.values[lo:hi]
+    for lo in range(0, obs.num_rows, step):
+        hi = min(obs.num_rows, lo + step)
+        yield lo, hi, obs.codes[lo:hi]
 
 
-def _zero_error(net, ev: Evidence, rows: torch.Tensor, inverse=None):
+def _zero_error(net, obs: Observations, rows: torch.Tensor, inverse=None):
     """Raise the ValueError for rows (of the distinct rows, if ``inverse`` maps them back) with P(e) = 0."""
-    if not ev.batched:
+    if not obs.batched:
         raise ValueError(
-            f"the evidence {ev.row(net, 0)} has probability zero (contradictory); no posterior exists"
+            f"the evidence {obs.row(net, 0)} has probability zero (contradictory); no posterior exists"
         )
     if inverse is not None:
         rows = torch.isin(inverse, rows.to(inverse.device)).nonzero().flatten()
     first = int(rows[0])
     raise ValueError(
         f"the evidence has probability zero (contradictory) in {len(rows)} row(s), first row {first}: "
-        f"{ev.row(net, first)}; drop those rows or fix their evidence"
+        f"{obs.row(net, first)}; drop those rows or fix their evidence"
     )
 
 
-def _distinct_rows(ev: Evidence):
-    """Evidence rows deduplicated, and the index that maps results back: ``(ev, inverse (N,) or None)``.
+def _distinct_rows(obs: Observations):
+    """Evidence rows deduplicated, and the index that maps results back: ``(obs, inverse (N,) or None)``.
 
     Rows often repeat (a few observed nodes with a few states each give few distinct rows): each distinct
     row is computed once. Skipped when it would save little.
     """
-    if not ev.batched or ev.n_rows < 2 or not ev.nodes:
-        return ev, None
-    distinct, inverse = _unique_rows(ev.values)
-    if distinct is None or len(distinct) > 0.75 * ev.n_rows:
-        return ev, None
-    return dataclasses.replace(ev, values=distinct, n_rows=len(distinct)), inverse
+    if not obs.batched or obs.num_rows < 2 or not obs.nodes:
+        return obs, None
+    distinct, inverse = _unique_rows(obs.codes)
+    if distinct is None or len(distinct) > 0.75 * obs.num_rows:
+        return obs, None
+    return dataclasses.replace(obs, codes=distinct, num_rows=len(distinct)), inverse
 
 
-def _unique_rows(values: torch.Tensor):
+def _unique_rows(codes: torch.Tensor):
     """``(distinct (U, k), inverse (N,))`` of an int64 matrix with entries >= -1, or ``(None, None)``.
 
     One int64 key per row (``torch.unique(dim=0)`` compares rows one by one, 50x slower): exact mixed
     radix when the states fit in 63 bits, else a multiplicative hash whose grouping is then verified.
     """
-    radix = (values.amax(0) + 2).tolist()  # (k,) digits per column, -1 shifted to 0
-    shifted = values + 1
+    radix = (codes.amax(0) + 2).tolist()  # (k,) digits per column, -1 shifted to 0
+    shifted = codes + 1
     if math.prod(radix) < 2**62:
         weights = [math.prod(radix[j + 1 :]) for j in range(len(radix))]
         exact = True
@@ -315,26 +306,22 @@ def _unique_rows(values: torch.Tensor):
         gen = torch.Generator().manual_seed(len(radix))  # fixed random odd multipliers: a linear hash
         weights = (torch.randint(-(2**62), 2**62, (len(radix),), generator=gen) * 2 + 1).tolist()
         exact = False
-    keys = shifted @ torch.tensor(weights, dtype=torch.int64, device=values.device)  # (N,), wraps mod 2**64
+    keys = shifted @ torch.tensor(weights, dtype=torch.int64, device=codes.device)  # (N,), wraps mod 2**64
     _, inverse = torch.unique(keys, return_inverse=True)
-    first = torch.full((int(inverse.max()) + 1,), len(keys), device=values.device, dtype=torch.int64)
-    first = first.scatter_reduce(0, inverse, torch.arange(len(keys), device=values.device), "amin")
-    distinct = values[first]  # (U, k): the first row of each group
-    if not exact and not bool((distinct[inverse] == values).all()):
+    first = torch.full((int(inverse.max()) + 1,), len(keys), device=codes.device, dtype=torch.int64)
+    first = first.scatter_reduce(0, inverse, torch.arange(len(keys), device=codes.device), "amin")
+    distinct = codes[first]  # (U, k): the first row of each group
+    if not exact and not bool((distinct[inverse] == codes).all()):
         return None, None  # a hash collision: do not deduplicate
     return distinct, inverse
 
 
-def _expand(t: torch.Tensor, inverse) -> torch.Tensor:
-    return t if inverse is None else t[inverse]
-
-
-def _collect(out, marg, ev: Evidence, values, tids, cards, device, dtype) -> None:
+def _collect(out, marg, obs: Observations, codes, tids, cards, device, dtype) -> None:
     """Append each target's marginals for this block of rows to ``out``."""
-    col_of = {v: c for c, v in enumerate(ev.nodes)}
+    col_of = {v: c for c, v in enumerate(obs.nodes)}
     for v in tids:
         m = marg.get(v)
         if m is None:  # observed in every row: its indicator
-            x = values[:, col_of[v]] if ev.batched else torch.tensor(values[col_of[v]], device=device)
+            x = codes[:, col_of[v]] if obs.batched else torch.tensor(codes[col_of[v]], device=device)
             m = torch.nn.functional.one_hot(x, cards[v]).to(dtype)
         out[v].append(m)

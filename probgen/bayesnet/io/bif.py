@@ -24,7 +24,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from probgen.bayesnet.bif_parser import BIFError, Parser
+from probgen.bayesnet.io.bif_parser import BIFError, Parser
 
 __all__ = ["BIFError", "read_bif", "write_bif", "bif_string"]
 
@@ -70,7 +70,7 @@ def read_bif(source, *, normalize: bool = False):
         BIFError: malformed input, with the line and column (also for a cycle, a missing probability block
             or rows that do not sum to one).
     """
-    from probgen.bayesnet.network import BayesNet
+    from probgen.bayesnet.model.network import BayesNet
 
     text, name = _read_text(source)
     doc = Parser(text, name).parse()
@@ -82,7 +82,7 @@ def read_bif(source, *, normalize: bool = False):
 
 
 def _to_graph(doc, normalize: bool) -> nx.DiGraph:
-    from probgen.bayesnet.cpd import TabularCPD
+    from probgen.bayesnet.model.cpd import TabularCPD
 
     g = nx.DiGraph(name=doc.name, properties=doc.properties)
     for var in doc.variables.values():

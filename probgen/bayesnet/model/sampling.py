@@ -16,65 +16,22 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-
-def _columns(rows) -> dict:
-    if hasattr(rows, "columns") and hasattr(rows, "to_numpy"):  # a pandas DataFrame
-        return {str(c): rows[c].to_numpy() for c in rows.columns}
-    if not isinstance(rows, dict):
-        raise TypeError(f"rows must be a dict node -> column or a pandas DataFrame, "
-                        f"got {type(rows).__name__}")
-    return rows
-
-
-def _encode_column(bn, n: str, col) -> torch.Tensor:
-    """State indices (N,) int64 of one column: a tensor holds indices; anything else names or indices."""
-    card = bn.card(n)
-    if isinstance(col, torch.Tensor):
-        if col.is_floating_point() or col.is_complex() or col.dtype == torch.bool:
-            raise TypeError(f"column {n!r}: a tensor of state indices must have an integer dtype, "
-                            f"got {col.dtype}")
-        out = col.reshape(-1).to(torch.int64)
-    else:
-        arr = np.asarray(col, dtype=object if not isinstance(col, np.ndarray) else None).reshape(-1)
-        values, inverse = np.unique(arr, return_inverse=True) if arr.size else (arr, arr.astype(np.int64))
-        codes = np.array([bn.state_index(n, v) for v in values.tolist()], dtype=np.int64)
-        return torch.from_numpy(codes[inverse.reshape(-1)] if arr.size else codes)
-    if out.numel() and (out.min() < 0 or out.max() >= card):
-        bad = out[(out < 0) | (out >= card)][0].item()
-        raise ValueError(f"column {n!r}: state index {bad} is out of range for {card} states {bn.states(n)}")
-    return out
-
-
-def encode_rows(bn, rows, complete: bool = False) -> dict[str, torch.Tensor]:
-    """dict node -> int64 tensor (N,) of state indices; see :meth:`BayesNet.encode_rows`."""
-    cols = _columns(rows)
-    out, length = {}, None
-    for n, col in cols.items():
-        if n not in bn.cards:
-            raise ValueError(f"unknown node {n!r} in rows; the network's nodes are {bn.nodes[:20]}")
-        out[n] = _encode_column(bn, n, col)
-        if length is not None and len(out[n]) != length[1]:
-            raise ValueError(f"columns have different lengths: {length[0]!r} has {length[1]} rows, {n!r} has "
-                             f"{len(out[n])}")
-        length = length or (n, len(out[n]))
-    if complete:
-        missing = [n for n in bn.nodes if n not in out]
-        if missing:
-            raise ValueError(f"rows must give every node; missing {missing}")
-    return out
+from probgen.checks import check_int
 
 
 def _flat_tables(bn) -> list:
     """Per node in topological order: (node, parents, strides, card, flat (rows, card) table); cached."""
-    if "flat" not in bn._cache:
+
+    def build():
         tables = []
         for n in bn.nodes:
             cpt = bn.cpt(n)  # (*parent_cards, card)
             cards = list(cpt.shape[:-1])
             strides = [int(np.prod(cards[i + 1:])) for i in range(len(cards))]
             tables.append((n, bn.parents(n), strides, bn.card(n), cpt.reshape(-1, bn.card(n))))
-        bn._cache["flat"] = tables
-    return bn._cache["flat"]
+        return tables
+
+    return bn.derived("flat", build)
 
 
 def _lookup_table(probs: torch.Tensor, buckets: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -98,13 +55,15 @@ def _lookup_table(probs: torch.Tensor, buckets: int) -> tuple[torch.Tensor, torc
 
 def _sampling_tables(bn) -> list:
     """Per node: (node, parents, strides * B, B, lookup table, CDF); cached on the network."""
-    if "lookup" not in bn._cache:
+
+    def build():
         tables = []
         for n, ps, st, c, t in _flat_tables(bn):
             buckets = 1 if c == 1 else int(min(_BUCKETS, max(1, 2 ** int(np.log2(_LOOKUP_SIZE / len(t))))))
             tables.append((n, ps, [s * buckets for s in st], buckets, *_lookup_table(t, buckets)))
-        bn._cache["lookup"] = tables
-    return bn._cache["lookup"]
+        return tables
+
+    return bn.derived("lookup", build)
 
 
 _BUCKETS = 256  # buckets per row of a lookup table (fewer for tables with many rows); at most 2^8
@@ -119,9 +78,7 @@ def forward_sample(bn, num_samples: int, generator: torch.Generator | None = Non
     one fused multiply-add per parent and one table lookup; the few draws whose bucket straddles a CDF
     boundary (at most (card - 1) / 256 of them) are refined exactly with a float64 uniform.
     """
-    if isinstance(num_samples, bool) or not isinstance(num_samples, int | np.integer) or num_samples < 0:
-        raise ValueError(f"`num_samples` must be a non-negative int, got {num_samples!r}")
-    n = int(num_samples)
+    n = check_int("num_samples", num_samples, 0)
     out: dict[str, torch.Tensor] = {}
     bits = torch.empty(0, dtype=torch.int64)
     for k, (node, parents, strides, buckets, table, cdf) in enumerate(_sampling_tables(bn)):
@@ -149,12 +106,11 @@ def _flat_index(values: dict, parents: list, strides: list, n: int) -> torch.Ten
 
 def log_prob(bn, rows) -> torch.Tensor:
     """log P(row) of complete rows: the sum over nodes of the log CPT entries, float64 (N,)."""
-    values = encode_rows(bn, rows, complete=True)
+    values = bn.encode_rows(rows, complete=True)
     n = len(next(iter(values.values())))
-    if "log" not in bn._cache:
-        bn._cache["log"] = [t.log().reshape(-1) for *_, t in _flat_tables(bn)]
+    logs = bn.derived("log", lambda: [t.log().reshape(-1) for *_, t in _flat_tables(bn)])
     total = torch.zeros(n, dtype=torch.float64)
-    for (node, parents, strides, card, _), logt in zip(_flat_tables(bn), bn._cache["log"]):
+    for (node, parents, strides, card, _), logt in zip(_flat_tables(bn), logs):
         flat = _flat_index(values, parents, strides, n)
         total += logt[flat * card + values[node]]
     return total

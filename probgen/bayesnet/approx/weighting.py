@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 import torch
 
-from probgen.bayesnet.compiled import compiled
-from probgen.bayesnet.evidence import parse_evidence, parse_targets
-from probgen.bayesnet.kernels import serial_below
-from probgen.bayesnet.plan import relevant_nodes
-from probgen.device import get_device
+from probgen.bayesnet.exact.compiled import compiled
+from probgen.bayesnet.exact.evidence import observe, parse_targets
+from probgen.bayesnet.exact.kernels import serial_below
+from probgen.bayesnet.exact.plan import relevant_nodes
+from probgen.checks import check_int
 
 __all__ = ["LikelihoodWeighting", "likelihood_weighting"]
 
@@ -67,8 +67,8 @@ def likelihood_weighting(
 
     Args:
         bn: the network (a :class:`~probgen.bayesnet.BayesNet`).
-        evidence: as :func:`probgen.bayesnet.infer.posterior`: states, or int64 tensors ``(N,)`` (one query
-            per row, -1 = unobserved in that row).
+        evidence: as for exact inference (``probgen.bayesnet.exact.queries.posterior``): states, or one
+            value per row, e.g. int64 tensors ``(N,)`` (-1 = unobserved in that row).
         targets: a node or list of nodes; default: every node not in ``evidence``.
         num_samples: weighted samples per evidence row.
         generator: a ``torch.Generator`` for reproducible draws (on ``device``).
@@ -82,30 +82,25 @@ def likelihood_weighting(
         ValueError: bad evidence or targets (as for exact inference), or a row where every sample has
             weight zero (evidence impossible, or too unlikely for ``num_samples``).
     """
-    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
-        raise ValueError(f"`num_samples` must be a positive int, got {num_samples!r}")
+    num_samples = check_int("num_samples", num_samples, 1)
     net = compiled(bn)
-    if device is not None:
-        device = get_device(device)
-    ev = parse_evidence(net, evidence, device)
-    if device is None:
-        device = ev.values.device if ev.batched else torch.device("cpu")
-    tids = parse_targets(net, targets, ev)
-    values = (
-        ev.values if ev.batched else torch.tensor([ev.values], dtype=torch.int64, device=device)
+    obs, device = observe(net, evidence, device)
+    tids = parse_targets(net, targets, obs)
+    codes = (
+        obs.codes if obs.batched else torch.tensor([obs.codes], dtype=torch.int64, device=device)
     )  # (R, k)
-    rows = values.shape[0]
+    rows = codes.shape[0]
     state = _Accumulator(net, tids, rows, device, dtype)
     chunk = max(1, CHUNK_ENTRIES // max(1, rows * max(net.cards)))
     done = 0
     with serial_below(rows * num_samples * len(net.cards) * max(net.cards)):
         while done < num_samples:
             s = min(chunk, num_samples - done)
-            x, log_w = _sample_chunk(net, ev, values, tids, s, generator, device, dtype)
+            x, log_w = _sample_chunk(net, obs, codes, tids, s, generator, device, dtype)
             state.add(x, log_w)
             done += s
-    marginals, ess, log_evidence = state.result(num_samples, net, ev)
-    if not ev.batched:
+    marginals, ess, log_evidence = state.result(num_samples, net, obs)
+    if not obs.batched:
         marginals = {k: m[0] for k, m in marginals.items()}
         ess, log_evidence = ess[0], log_evidence[0]
     return LikelihoodWeighting(marginals, ess, log_evidence, num_samples)
@@ -113,8 +108,8 @@ def likelihood_weighting(
 
 def _tables(net, device, dtype):
     """Per node: flat CPT ``(configs, card)``, its inverse-CDF bounds ``(configs, card - 1)``, strides."""
-    key = ("lw", str(device), dtype)
-    if key not in net._tables:
+
+    def build():
         out = []
         for v, cpt in enumerate(net.cpts):
             card = net.cards[v]
@@ -126,19 +121,22 @@ def _tables(net, device, dtype):
             pcards = [net.cards[p] for p in net.parents[v]]
             strides = [math.prod(pcards[i + 1 :]) for i in range(len(pcards))]
             out.append((flat.log(), bounds, strides))
-        net._tables[key] = out
-    return net._tables[key]
+        return out
+
+    return net.derived(("lw", str(device), dtype), build)
 
 
-def _sample_chunk(net, ev, values, tids, s, generator, device, dtype):
-    """``s`` weighted samples per row: node -> int64 ``(R, s)`` for sampled nodes, and log w ``(R, s)``."""
+def _sample_chunk(net, obs, codes, tids, s, generator, device, dtype):
+    """``s`` weighted samples per row: node -> int64 ``(R, s)`` for sampled nodes, and log w ``(R, s)``.
+
+    ``codes`` ``(R, k)`` holds the observed states of each row (-1 = unobserved)."""
     tables = _tables(net, device, dtype)
-    col_of = {v: c for c, v in enumerate(ev.nodes)}
-    clamped = {v for v, f in zip(ev.nodes, ev.full) if f}  # observed in every row: never drawn
-    rows = values.shape[0]
+    col_of = {v: c for c, v in enumerate(obs.nodes)}
+    clamped = {v for v, f in zip(obs.nodes, obs.full) if f}  # observed in every row: never drawn
+    rows = codes.shape[0]
     x: dict[int, torch.Tensor] = {}
     log_w = torch.zeros(rows, s, device=device, dtype=dtype)
-    for v in relevant_nodes(net.parents, set(ev.nodes) | set(tids)):
+    for v in relevant_nodes(net.parents, set(obs.nodes) | set(tids)):
         log_flat, bounds, strides = tables[v]
         idx = torch.zeros(rows, s, dtype=torch.int64, device=device)  # flat parent configuration
         for p, st in zip(net.parents[v], strides):
@@ -150,9 +148,9 @@ def _sample_chunk(net, ev, values, tids, s, generator, device, dtype):
         elif bounds.shape[1] == 0:
             draw = torch.zeros(rows, s, dtype=torch.int64, device=device)
         if v in col_of:
-            obs = values[:, col_of[v], None].expand(rows, s)  # (R, s), -1 where unobserved
-            seen = obs >= 0
-            val = obs if draw is None else torch.where(seen, obs, draw)
+            seen_codes = codes[:, col_of[v], None].expand(rows, s)  # (R, s), -1 where unobserved
+            seen = seen_codes >= 0
+            val = seen_codes if draw is None else torch.where(seen, seen_codes, draw)
             log_p = log_flat.reshape(-1)[idx * net.cards[v] + val.clamp(min=0)]
             log_w = log_w + torch.where(seen, log_p, torch.zeros_like(log_p))
             x[v] = val
@@ -183,15 +181,15 @@ class _Accumulator:
             self.counts[v].scatter_add_(-1, x[v], w)
         self.top = new_top
 
-    def result(self, num_samples, net, ev):
+    def result(self, num_samples, net, obs):
         dead = ~(self.sw > 0)
         if bool(dead.any()):
             b = int(dead.nonzero()[0, 0])
             raise ValueError(
                 f"likelihood weighting: every one of {num_samples} samples has weight zero for the evidence "
-                f"{ev.row(net, b) if ev.batched else ev.row(net, 0)}"
-                f"{f' (row {b})' if ev.batched else ''}: it is impossible or too unlikely; "
-                "use exact inference (probgen.bayesnet.infer.posterior) or more samples"
+                f"{obs.row(net, b) if obs.batched else obs.row(net, 0)}"
+                f"{f' (row {b})' if obs.batched else ''}: it is impossible or too unlikely; "
+                "use exact inference (probgen.bayesnet.exact.queries.posterior) or more samples"
             )
         marginals = {net.names[v]: self.counts[v] / self.sw[:, None] for v in self.tids}
         ess = self.sw**2 / self.sw2

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from probgen.bayesnet.cpd import TabularCPD
+from probgen.bayesnet.model.cpd import TabularCPD
 
 
 def validate_graph(graph, reserved=()) -> nx.DiGraph:

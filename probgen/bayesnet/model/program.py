@@ -4,7 +4,7 @@ Each node's distribution is ``Categorical(cpt[parent values..., :])``, indexed w
 :class:`pyro.ops.indexing.Vindex` so that the parents' values may carry extra (enumeration) dimensions on
 the left: ``config_enumerate`` + ``TraceEnum_ELBO`` or ``infer_discrete`` run on the program unchanged,
 and ``pyro.infer.inspect.get_dependencies`` recovers exactly the DAG's parents. The program is the model
-of record; the exact engine in :mod:`probgen.bayesnet.infer` agrees with Pyro's enumeration on it.
+of record; the exact engine (``probgen.bayesnet.exact``) agrees with Pyro's enumeration on it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import pyro
 import pyro.distributions as dist
 import torch
 from pyro.ops.indexing import Vindex
+
+from probgen.checks import check_int
 
 
 def _num_rows(data: dict, num_rows) -> int:
@@ -23,17 +25,16 @@ def _num_rows(data: dict, num_rows) -> int:
         return n
     if num_rows is None:
         return 1
-    if isinstance(num_rows, bool) or not isinstance(num_rows, int) or num_rows < 1:
-        raise ValueError(f"`num_rows` must be a positive int, got {num_rows!r}")
-    return num_rows
+    return check_int("num_rows", num_rows, 1)
 
 
 def run_model(bn, data=None, num_rows: int | None = None) -> dict[str, torch.Tensor]:
     """Run the network's Pyro program (see :meth:`BayesNet.model`); returns dict node -> value.
 
     Args:
-        data: dict node -> int64 tensor (N,) of observed state indices (names are accepted too, see
-            :meth:`BayesNet.encode_rows`); the other nodes are sampled (or enumerated).
+        data: dict node -> int64 tensor (N,) of observed state codes (names and indices are accepted too,
+            by the state encoder's rules: ``BayesNet.encode_rows``); the other nodes are sampled (or
+            enumerated).
         num_rows: N when there is no data (default 1).
     """
     data = bn.encode_rows(data) if data else {}

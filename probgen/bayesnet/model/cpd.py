@@ -19,7 +19,8 @@ ROW_SUM_TOL = 1e-6
 
 
 def check_states(states, where: str = "TabularCPD") -> list:
-    """Validate a list of state names (unique str or int values, at least one)."""
+    """Validate a list of state names: str or int, at least one, unique as text (the state encoder matches
+    values by their text, so ``[1, "1"]`` is refused)."""
     if isinstance(states, str | bytes) or not isinstance(states, Sequence | np.ndarray):
         raise TypeError(f"{where}: `states` must be a list of state names, got {states!r}")
     out = []
@@ -32,10 +33,10 @@ def check_states(states, where: str = "TabularCPD") -> list:
     if not out:
         raise ValueError(f"{where}: `states` is empty; a variable needs at least one state")
     seen = set()
-    dups = [s for s in out if s in seen or seen.add(s)]
+    dups = [s for s in out if str(s) in seen or seen.add(str(s))]
     if dups:
         raise ValueError(f"{where}: duplicate state names {sorted(set(map(repr, dups)))} in states {out!r}; "
-                         "state names must be unique")
+                         "state names must be unique, also as text (1 and '1' name one state)")
     return out
 
 

@@ -115,6 +115,15 @@ class Parser:
             elif not (kind == "punct" and value in ",|"):
                 self.fail(f"expected {what} or {close!r}, got {_show(kind, value)}", start)
 
+    def block_entries(self):
+        """``(kind, value, start)`` of the first token of each entry of a ``{ ... }`` block, up to the
+        closing brace (consumed); the caller reads the rest of each entry."""
+        while True:
+            kind, value, start = self.next()
+            if (kind, value) == ("punct", "}"):
+                return
+            yield kind, value, start
+
     def raw_until_semicolon(self) -> str:
         end = self.text.find(";", self.pos)
         brace = self.text.find("}", self.pos)
@@ -181,10 +190,7 @@ class Parser:
         elif (kind, value) != ("punct", "{"):
             self.fail(f"expected the network name or '{{', got {_show(kind, value)}", at)
         self.name = self.name or "unknown"
-        while True:
-            kind, value, at = self.next()
-            if (kind, value) == ("punct", "}"):
-                return
+        for kind, value, at in self.block_entries():
             if (kind, value) != ("name", "property"):
                 self.fail(f"expected 'property' or '}}' in the network block, got {_show(kind, value)}", at)
             self.properties.append(self.raw_until_semicolon())
@@ -195,10 +201,7 @@ class Parser:
             self.fail(f"variable {name!r} declared twice", at)
         var = self.variables[name] = Variable(name, at)
         self.expect("{")
-        while True:
-            kind, value, at = self.next()
-            if (kind, value) == ("punct", "}"):
-                break
+        for kind, value, at in self.block_entries():
             if (kind, value) == ("name", "property"):
                 var.properties.append(self.raw_until_semicolon())
             elif (kind, value) == ("name", "type"):
@@ -241,10 +244,7 @@ class Parser:
                       start)
         block = self.blocks[child] = Block(child, parents, start)
         self.expect("{")
-        while True:
-            kind, value, at = self.next()
-            if (kind, value) == ("punct", "}"):
-                return
+        for kind, value, at in self.block_entries():
             if (kind, value) == ("name", "property"):
                 self.raw_until_semicolon()  # properties of a probability block carry no network content
             elif kind == "name" and value in ("table", "default"):

@@ -3,8 +3,9 @@
 The joint distribution is the product of the nodes' conditionals,
 ``P(X_1, ..., X_D) = prod_d P(X_d | parents(X_d))``. :class:`BayesNet` validates the graph and the tables,
 fixes a topological order and exposes the tables with their axes named; the Pyro program
-(:mod:`probgen.bayesnet.compile`), sampling (:mod:`probgen.bayesnet.sample`) and inference
-(:mod:`probgen.bayesnet.infer`) work from these accessors.
+(``model.program``), sampling (``model.sampling``), exact inference (``exact``), likelihood weighting
+(``approx``) and learning work from these accessors. States given by the user go through the network's
+``encoder`` (``model.encoding``), one rule set for every method.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import math
 import networkx as nx
 import torch
 
-from probgen.bayesnet.cpd import TabularCPD
-from probgen.bayesnet.graph import markov_blanket, validate_graph
+from probgen.bayesnet.model.cpd import TabularCPD
+from probgen.bayesnet.model.encoding import StateEncoder, short_list, unknown_node
+from probgen.bayesnet.model.graph import markov_blanket, validate_graph
 
 RESERVED_NAMES = ("rows",)  # the Pyro plate over data rows is a sample site of that name
 
@@ -38,6 +40,8 @@ class BayesNet:
         nodes (list[str]): the nodes in a deterministic topological order (the input's node order breaks
             ties).
         cards (dict[str, int]): each node's number of states.
+        encoder (StateEncoder): turns state names, indices and data columns into state codes (the rules
+            are in ``probgen.bayesnet.model.encoding``).
     """
 
     def __init__(self, graph: nx.DiGraph) -> None:
@@ -50,14 +54,15 @@ class BayesNet:
             cpd = self.graph.nodes[n]["cpd"]
             self.graph.nodes[n]["cpd"] = cpd.with_parent_cards([self.cards[p] for p in cpd.parents], node=n)
         self._cpds: dict[str, TabularCPD] = {n: self.graph.nodes[n]["cpd"] for n in self.nodes}
-        self._cache: dict = {}  # derived tables (sampling, log-probabilities), built on first use
+        self.encoder = StateEncoder({n: self._cpds[n].states for n in self.nodes})
+        self._derived: dict = {}  # tables derived from the CPTs (sampling, log-probabilities)
 
     # ----------------------------------------------------------------------------------------- accessors
     def _node(self, n) -> TabularCPD:
         try:
             return self._cpds[n]
         except (KeyError, TypeError):
-            raise ValueError(f"unknown node {n!r}; the network's nodes are {_short(self.nodes)}") from None
+            raise unknown_node(n, self.nodes) from None
 
     def cpd(self, n: str) -> TabularCPD:
         """The node's :class:`TabularCPD` (its ``probs`` has shape ``(*parent_cards, card)``)."""
@@ -86,24 +91,14 @@ class BayesNet:
         return self._node(n).probs
 
     def state_index(self, n: str, state) -> int:
-        """The index of ``state`` among ``states(n)``.
+        """The code (index among ``states(n)``) of ``state``: a state name, an index or a 0-d integer tensor.
 
-        ``state`` is a state name or an int index. A name wins when both readings are possible (a node
-        whose states are the ints ``[1, 2]`` reads ``1`` as the name, index 0).
+        One rule set for every method (``probgen.bayesnet.model.encoding``): a value names the state whose
+        text it matches, ``"1"``, ``1`` and ``np.int64(1)`` alike; else a non-negative integer is an index
+        (names first: a node whose states are the ints ``[1, 2]`` reads ``1`` as the name, index 0);
+        booleans are refused.
         """
-        cpd = self._node(n)
-        if isinstance(state, torch.Tensor) and state.numel() == 1 and not state.is_floating_point():
-            state = int(state.item())
-        elif hasattr(state, "item") and type(state).__module__ == "numpy":
-            state = state.item()
-        try:
-            return cpd.index(state)
-        except (KeyError, TypeError):
-            pass
-        if isinstance(state, int) and not isinstance(state, bool) and 0 <= state < cpd.card:
-            return state
-        raise ValueError(f"unknown state {state!r} for node {n!r}; its states are {_short(cpd.states)} "
-                         f"(or an index 0..{cpd.card - 1})")
+        return self.encoder.code(n, state)
 
     @property
     def edges(self) -> list[tuple[str, str]]:
@@ -121,16 +116,24 @@ class BayesNet:
         ``rows`` is a dict node -> column (an int64 tensor of indices, or a list/array of state names or
         indices) or a pandas DataFrame with one column per node. ``complete=True`` requires every node.
         """
-        from probgen.bayesnet.sample import encode_rows
+        return self.encoder.rows(rows, complete=complete)
 
-        return encode_rows(self, rows, complete)
+    def derived(self, key, build):
+        """A table derived from the CPTs (by ``build()``), made once per network and kept with it.
+
+        The network is treated as immutable: the samplers cache their lookup tables here.
+        """
+        value = self._derived.get(key)
+        if value is None:
+            value = self._derived[key] = build()
+        return value
 
     # ------------------------------------------------------------------------------------- Pyro program
     def model(self, data=None, num_rows: int | None = None):
         """The Pyro program of the network: one ``pyro.sample(node, Categorical)`` per node in topological
         order, under ``pyro.plate("rows", N)``. ``data`` (dict node -> int64 tensor (N,)) conditions the
         observed nodes; N comes from ``data``, else ``num_rows``, else 1. Returns dict node -> value."""
-        from probgen.bayesnet.compile import run_model
+        from probgen.bayesnet.model.program import run_model
 
         return run_model(self, data, num_rows)
 
@@ -138,46 +141,46 @@ class BayesNet:
     def sample(self, num_samples: int, *, generator: torch.Generator | None = None
                ) -> dict[str, torch.Tensor]:
         """Forward (ancestral) samples, vectorised over rows: dict node -> int64 tensor (num_samples,)."""
-        from probgen.bayesnet.sample import forward_sample
+        from probgen.bayesnet.model.sampling import forward_sample
 
         return forward_sample(self, num_samples, generator=generator)
 
     def log_prob(self, rows) -> torch.Tensor:
         """Log joint probability of complete rows (see :meth:`encode_rows`), float64 of shape (N,)."""
-        from probgen.bayesnet.sample import log_prob
+        from probgen.bayesnet.model.sampling import log_prob
 
         return log_prob(self, rows)
 
-    # -------------------------------------------------------------------- inference (probgen.bayesnet.infer)
+    # ------------------------------------------------------------- inference (exact.queries, approx)
     def posterior(self, evidence=None, targets=None, **kw):
         """Exact posterior marginals: dict node -> tensor (card,) or, for batched evidence, (N, card)."""
-        from probgen.bayesnet import infer
+        from probgen.bayesnet.exact import queries
 
-        return infer.posterior(self, evidence, targets, **kw)
+        return queries.posterior(self, evidence, targets, **kw)
 
     def probability(self, evidence, **kw):
         """P(evidence), a float64 tensor (scalar, or (N,) for batched evidence)."""
-        from probgen.bayesnet import infer
+        from probgen.bayesnet.exact import queries
 
-        return infer.probability(self, evidence, **kw)
+        return queries.probability(self, evidence, **kw)
 
     def log_probability(self, evidence, **kw):
         """log P(evidence), a float64 tensor (scalar, or (N,) for batched evidence)."""
-        from probgen.bayesnet import infer
+        from probgen.bayesnet.exact import queries
 
-        return infer.log_probability(self, evidence, **kw)
+        return queries.log_probability(self, evidence, **kw)
 
     def map(self, evidence=None, **kw):
         """The most probable assignment of the unobserved nodes given the evidence (max-product)."""
-        from probgen.bayesnet import infer
+        from probgen.bayesnet.exact import queries
 
-        return infer.map_assignment(self, evidence, **kw)
+        return queries.map_assignment(self, evidence, **kw)
 
     def approximate_posterior(self, evidence=None, targets=None, num_samples: int = 10_000, **kw):
         """Posterior marginals by likelihood weighting (with an effective sample size)."""
-        from probgen.bayesnet import approx
+        from probgen.bayesnet.approx.weighting import likelihood_weighting
 
-        return approx.likelihood_weighting(self, evidence, targets, num_samples=num_samples, **kw)
+        return likelihood_weighting(self, evidence, targets, num_samples=num_samples, **kw)
 
     # ------------------------------------------------------------------------------------- graph queries
     def intervene(self, interventions: dict) -> BayesNet:
@@ -187,7 +190,7 @@ class BayesNet:
             raise TypeError(f"`interventions` must be a non-empty dict node -> state, got {interventions!r}")
         g = self.graph.copy()
         for n, state in interventions.items():
-            k = self.state_index(n, state)
+            k = self.encoder.code(n, state, "intervention on")
             g.remove_edges_from(list(g.in_edges(n)))
             g.nodes[n]["cpd"] = self._node(n).point_mass(self.states(n)[k])
         return BayesNet(g)
@@ -230,9 +233,5 @@ class BayesNet:
         name = self.graph.graph.get("name")
         head = f"BayesNet({name!r}, " if name else "BayesNet("
         return (f"{head}{len(self.nodes)} nodes, {self.graph.number_of_edges()} edges, "
-                f"{self.num_parameters} free parameters: {_short(self.nodes, 8)})")
+                f"{self.num_parameters} free parameters: {short_list(self.nodes, 8)})")
 
-
-def _short(items, k: int = 20) -> str:
-    items = list(items)
-    return repr(items) if len(items) <= k else repr(items[:k])[:-1] + f", ... ({len(items)} in all)]"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from probgen.bayesnet.bif import read_bif
+from probgen.bayesnet.io.bif import read_bif
 
 _HERE = Path(__file__).parent / "data"
 

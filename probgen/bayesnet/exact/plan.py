@@ -1,16 +1,17 @@
 """Contraction plans: which tables exact inference multiplies, in which order, and how big they get.
 
-A plan is made once per (network, query pattern) and cached by :class:`probgen.bayesnet.compiled.Compiled`.
+A plan is made once per (network, query pattern) and cached by the compiled network (``compiled.py``).
 The pattern is: which nodes are observed in every row (their axes are *sliced* out of the tables), which
 are observed in some rows only (multiplied by an evidence indicator), which marginals are wanted, sum- or
 max-product, and whether rows are batched. Making a plan (pruning barren nodes, bucket elimination along
-the network's elimination order, one :class:`~probgen.bayesnet.kernels.Op` per step) costs microseconds
-to milliseconds; running it is :mod:`probgen.bayesnet.contract`.
+the network's elimination order, one ``kernels.Op`` per step) costs microseconds to milliseconds; running
+it is ``contract.py``.
 
 Each table of the plan is the CPT of one node with the observed axes sliced away; a node observed in
 some rows only gets an indicator ``(N, card)`` folded into its own axis. Folding keeps every table the
 size of a CPT: passing indicators as separate operands lets a greedy path multiply them together into a
-table over all rows and all their variables (the 60 GB blow-up of ``../shared/DESIGN-NOTES.md``).
+table over all rows and all their variables (measured: opt_einsum's greedy path over the CPTs and separate
+indicators allocated 60 GB on alarm).
 Bucket elimination contracts only tables that share the variable being eliminated, two at a time, so
 no step is larger than a clique of the triangulated moral graph, and each has a handful of axes (far
 below einsum's 52 letters). Batched tables keep the row axis last.
@@ -27,7 +28,7 @@ import itertools
 import math
 from dataclasses import dataclass
 
-from probgen.bayesnet.kernels import BATCH, BCAST_MAX_UNION, Op, make_op
+from probgen.bayesnet.exact.kernels import BATCH, BCAST_MAX_UNION, Op, make_op
 
 # A table that absorbed this many observations since it was last rescaled is divided by its per-row
 # maximum: each observation multiplies the mass by a probability that may be as small as ~1e-10.
@@ -118,7 +119,7 @@ def build_plan(net, cols, full, targets, mode: str, batched: bool, batch_card: i
     """Plan one query pattern.
 
     Args:
-        net: a :class:`~probgen.bayesnet.compiled.Compiled` network.
+        net: a compiled network (``compiled.Compiled``).
         cols: node id of each evidence column.
         full: the columns observed in every row (sliced); the others are partly observed (indicators).
         targets: node ids whose marginals are wanted (sum) or decoded (max).
@@ -139,12 +140,12 @@ def build_plan(net, cols, full, targets, mode: str, batched: bool, batch_card: i
     else:
         nodes = relevant_nodes(net.parents, set(sliced) | set(partial) | set(wanted))
     leaves = [_leaf(net, v, sliced, lam_slot.get(v, -1), batched) for v in nodes]
-    evidence = [int(bool(leaf.cols) or leaf.node in partial) for leaf in leaves]  # observations absorbed
+    absorbed = [int(bool(leaf.cols) or leaf.node in partial) for leaf in leaves]  # observations per leaf
     wanted_slots = {s: leaf.node for s, leaf in enumerate(leaves) if leaf.node in set(wanted)}
     return _finish(
         net,
         leaves,
-        evidence,
+        absorbed,
         wanted_slots if mode == "sum" else {},
         mode,
         batched,
@@ -194,9 +195,9 @@ def dense_plan(net, mode: str, dtype_name: str) -> Plan:
     return plan
 
 
-def _finish(net, leaves, evidence, wanted_slots, mode, batched, batch_card, dtype_name, **lams) -> Plan:
+def _finish(net, leaves, absorbed, wanted_slots, mode, batched, batch_card, dtype_name, **lams) -> Plan:
     steps, final, stats = _schedule(
-        [leaf.scope for leaf in leaves], evidence, net, mode, batch_card, RESCALE_EVERY.get(dtype_name, 3)
+        [leaf.scope for leaf in leaves], absorbed, net, mode, batch_card, RESCALE_EVERY.get(dtype_name, 3)
     )
     kernel = _kernel(net.cards, batched)
     steps = [
@@ -237,8 +238,11 @@ def _entries(scope, cards):
     return math.prod(cards[u] for u in scope if u != BATCH)
 
 
-def _schedule(scopes, evidence, net, mode, batch_card, rescale_every):
-    """Bucket elimination along ``net.order``, two tables at a time (smallest product first)."""
+def _schedule(scopes, absorbed, net, mode, batch_card, rescale_every):
+    """Bucket elimination along ``net.order``, two tables at a time (smallest product first).
+
+    ``absorbed[s]`` counts the observations table ``s`` took in since it was last rescaled.
+    """
     cards, pos = net.cards, net.order_pos
     scopes = list(scopes)
     live = set(range(len(scopes)))
@@ -271,9 +275,9 @@ def _schedule(scopes, evidence, net, mode, batch_card, rescale_every):
             keep = tuple(sorted(union - set(elim), key=lambda u: len(pos) if u == BATCH else pos[u]))
             out = len(scopes)
             scopes.append(keep)
-            ev = evidence[a] + (evidence[b] if b >= 0 else 0)
-            rescale = mode == "sum" and ev >= rescale_every
-            evidence.append(0 if rescale else ev)
+            count = absorbed[a] + (absorbed[b] if b >= 0 else 0)
+            rescale = mode == "sum" and count >= rescale_every
+            absorbed.append(0 if rescale else count)
             for s in pair - {-1}:
                 live.discard(s)
                 for u in scopes[s]:

@@ -13,7 +13,8 @@ from collections import OrderedDict
 
 import torch
 
-from probgen.bayesnet.order import best_order, moral_graph
+from probgen.bayesnet.exact.elimination import best_order, moral_graph
+from probgen.bayesnet.model.encoding import StateEncoder
 
 __all__ = ["Compiled", "compiled", "clear_cache"]
 
@@ -30,6 +31,7 @@ class Compiled:
         parents: ``parents[i]`` tuple of parent ids (BayesNet order), all ``< i``.
         cards: number of states per node.
         states: state names per node.
+        encoder: the ``StateEncoder`` of these nodes and states.
         cpts: float64 CPU tensors, ``cpts[i]`` of shape ``(*parent_cards, cards[i])``, rows renormalised
             to sum to one exactly (to float64 round-off).
         order_pos: position of each node in the elimination order.
@@ -43,6 +45,7 @@ class Compiled:
         self.parents = [tuple(self.index[p] for p in bn.parents(n)) for n in names]
         self.cards = [int(bn.card(n)) for n in names]
         self.states = [list(bn.states(n)) for n in names]
+        self.encoder = StateEncoder(dict(zip(names, self.states)))
         self.cpts = []
         for i, n in enumerate(names):
             t = torch.as_tensor(bn.cpt(n), dtype=torch.float64).detach().cpu().contiguous()
@@ -60,8 +63,8 @@ class Compiled:
         for k, v in enumerate(order):
             self.order_pos[v] = k
         self._tables: dict[tuple, list[torch.Tensor]] = {}
+        self._derived: dict = {}
         self._plans: OrderedDict = OrderedDict()
-        self._cdfs = None
 
     def __repr__(self) -> str:
         return f"Compiled({len(self.names)} nodes, largest clique {self.largest:.3g} entries)"
@@ -76,6 +79,17 @@ class Compiled:
                 tabs = [t.log() for t in tabs]
             self._tables[key] = tabs
         return tabs
+
+    def derived(self, key, build):
+        """A value derived from the tables (e.g. likelihood weighting's CDFs), made by ``build()`` once."""
+        value = self._derived.get(key)
+        if value is None:
+            value = self._derived[key] = build()
+        return value
+
+    def clear_plans(self) -> None:
+        """Forget the cached plans (a benchmark's cold start)."""
+        self._plans.clear()
 
     def plan(self, key, build):
         """The cached plan for ``key``, made by ``build()`` on a miss."""

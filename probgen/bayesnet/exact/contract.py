@@ -1,4 +1,4 @@
-"""Running a :class:`~probgen.bayesnet.plan.Plan`: sum-product and max-product over torch tensors.
+"""Running a contraction plan (``plan.py``): sum-product and max-product over torch tensors.
 
 Sum-product (Darwiche, "A differential approach to inference in Bayesian networks", JACM 2003): the
 contraction of every table gives Z_b = P(e_b) for each row b, and d log Z_b / d(table) times the table,
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import torch
 
-from probgen.bayesnet.kernels import BATCH, run_op
-from probgen.bayesnet.plan import Plan
+from probgen.bayesnet.exact.kernels import BATCH, run_op
+from probgen.bayesnet.exact.plan import Plan
 
 
 class ZeroEvidence(Exception):
@@ -29,17 +29,18 @@ class ZeroEvidence(Exception):
         self.rows = rows
 
 
-def _leaf_tables(plan: Plan, tables, ev, lams, log: bool) -> list[torch.Tensor]:
-    """The leaf tables: CPTs with evidence axes indexed away, indicators folded in; row axis last."""
+def _leaf_tables(plan: Plan, tables, codes, lams, log: bool) -> list[torch.Tensor]:
+    """The leaf tables: CPTs with observed axes indexed away (by ``codes``: ``(N, k)`` or ``k`` ints),
+    indicators folded in; row axis last."""
     out = []
     for leaf in plan.leaves:
         t = tables[leaf.node]
         if leaf.cols:
             t = t.permute(leaf.perm)
             if plan.batched:
-                t = t[(Ellipsis, *(ev[:, c] for c in leaf.cols))]  # (*rest, N)
+                t = t[(Ellipsis, *(codes[:, c] for c in leaf.cols))]  # (*rest, N)
             else:
-                t = t[(Ellipsis, *(ev[c] for c in leaf.cols))]  # (*rest)
+                t = t[(Ellipsis, *(codes[c] for c in leaf.cols))]  # (*rest)
         if leaf.lam >= 0:
             lam = lams[leaf.lam]  # (N, card) or (card,)
             if plan.batched:
@@ -51,7 +52,7 @@ def _leaf_tables(plan: Plan, tables, ev, lams, log: bool) -> list[torch.Tensor]:
     return out
 
 
-def make_lambdas(plan: Plan, ev, n_rows: int, device, dtype, log: bool) -> list[torch.Tensor]:
+def make_lambdas(plan: Plan, codes, num_rows: int, device, dtype, log: bool) -> list[torch.Tensor]:
     """Indicators: ones for unobserved nodes, one-hot in rows where a partly observed node is observed.
 
     Shapes ``(N, card)`` when batched, ``(card,)`` otherwise; log-indicators (0 / -inf) if ``log``; the
@@ -60,10 +61,10 @@ def make_lambdas(plan: Plan, ev, n_rows: int, device, dtype, log: bool) -> list[
     lams = []
     for v, grad, col in zip(plan.lam_nodes, plan.lam_grad, plan.lam_cols):
         card = plan.cards[v]
-        shape = (n_rows, card) if plan.batched else (card,)
+        shape = (num_rows, card) if plan.batched else (card,)
         lam = torch.full(shape, 0.0 if log else 1.0, device=device, dtype=dtype)
         if col >= 0:  # observed in some rows: one-hot there
-            vals = ev[:, col]  # (N,)
+            vals = codes[:, col]  # (N,)
             hit = torch.nn.functional.one_hot(vals.clamp(min=0), card).bool()  # (N, card)
             hit |= (vals < 0)[:, None]
             lam = lam.masked_fill(~hit, float("-inf") if log else 0.0)
@@ -76,13 +77,13 @@ def make_lambdas(plan: Plan, ev, n_rows: int, device, dtype, log: bool) -> list[
 _CONST: dict = {}
 
 
-def dense_lambdas(plan: Plan, ev, device, dtype, log: bool) -> list[torch.Tensor]:
-    """Indicators for a :func:`~probgen.bayesnet.plan.dense_plan`, ``(card,)`` each.
+def dense_lambdas(plan: Plan, nodes, codes, device, dtype, log: bool) -> list[torch.Tensor]:
+    """Indicators for a ``plan.dense_plan``, ``(card,)`` each.
 
-    One-hot rows on the observed nodes (``ev``: ``(nodes, values)``), ones (zeros in log space)
-    elsewhere. For max-product the unobserved ones are fresh leaves that require grad.
+    One-hot rows on the observed ``nodes`` (at their ``codes``), ones (zeros in log space) elsewhere.
+    For max-product the unobserved ones are fresh leaves that require grad.
     """
-    observed = dict(zip(*ev))
+    observed = dict(zip(nodes, codes))
     lams = []
     for v, card in enumerate(plan.cards):
         x = observed.get(v)
@@ -111,7 +112,7 @@ def _rescale(x: torch.Tensor, batched: bool):
     return x / c, c
 
 
-def contract_sum(plan: Plan, tables, ev, n_rows: int, lams, marginals=True):
+def contract_sum(plan: Plan, tables, codes, num_rows: int, lams, marginals=True):
     """Sum-product: ``(log_z, marginals)``.
 
     ``log_z`` = log P(e), shape ``(N,)`` when batched, else ``()``. The second item maps each wanted node
@@ -119,7 +120,7 @@ def contract_sum(plan: Plan, tables, ev, n_rows: int, lams, marginals=True):
     ``(N, card)`` or ``(card,)``. Raises :class:`ZeroEvidence` before the backward pass when some row
     has P(e) = 0.
     """
-    buf: list = _leaf_tables(plan, tables, ev, lams, log=False)
+    buf: list = _leaf_tables(plan, tables, codes, lams, log=False)
     buf.extend([None] * len(plan.steps))
     scales: list = [None] * len(plan.steps)
     log_scale = None
@@ -130,7 +131,7 @@ def contract_sum(plan: Plan, tables, ev, n_rows: int, lams, marginals=True):
             scales[i] = c
             log_scale = c.log() if log_scale is None else log_scale + c.log()
         buf[st.out] = x
-    shape = (n_rows,) if plan.batched else ()
+    shape = (num_rows,) if plan.batched else ()
     if plan.final:  # Z is their product; summed as logs, since there may be thousands (observed leaves)
         log_z = torch.stack([buf[s].expand(shape) for s in plan.final]).log().sum(0)
     else:
@@ -174,9 +175,9 @@ def _backward(plan: Plan, buf, scales, shape, wanted) -> dict[int, torch.Tensor]
     return out
 
 
-def contract_max(plan: Plan, log_tables, ev, n_rows: int, log_lams) -> torch.Tensor:
+def contract_max(plan: Plan, log_tables, codes, num_rows: int, log_lams) -> torch.Tensor:
     """max over unobserved assignments of log P(x, e), shape ``(N,)`` or ``()``; differentiable."""
-    buf: list = _leaf_tables(plan, log_tables, ev, log_lams, log=True)
+    buf: list = _leaf_tables(plan, log_tables, codes, log_lams, log=True)
     buf.extend([None] * len(plan.steps))
     for st in plan.steps:
         union = (*st.keep, *st.elim)
@@ -192,7 +193,7 @@ def contract_max(plan: Plan, log_tables, ev, n_rows: int, log_lams) -> torch.Ten
     total = None
     for s in plan.final:
         total = buf[s] if total is None else total + buf[s]
-    shape = (n_rows,) if plan.batched else ()
+    shape = (num_rows,) if plan.batched else ()
     if total is None:
         return torch.zeros(shape, device=log_tables[0].device, dtype=log_tables[0].dtype)
     return total.expand(shape)
