@@ -142,7 +142,8 @@ class _ConfigCPD:
             raise ValueError(f"{where_name(self.kind_name, self.node)}: which of the parents {self.parents} are "
                              "discrete is not known yet; pass discrete_parents=[...] or use it in a network")
         idx = tuple(parent_value(values, self.node, p).long() for p in self.discrete_parents)
-        xs = [torch.as_tensor(parent_value(values, self.node, p)) for p in self.continuous_parents]
+        xs = [torch.as_tensor(parent_value(values, self.node, p)).to(torch.float64)
+              for p in self.continuous_parents]
         return idx, xs
 
     # -------------------------------------------------------------------------------- shared behaviour
@@ -204,7 +205,8 @@ class GaussianCPD(_ConfigCPD):
         if w is None:
             if self.num_continuous:
                 raise ValueError(f"{where}: `weights` is missing; give one weight per continuous parent "
-                                 f"({self.num_continuous} of parents {self.parents})")
+                                 f"({self.num_continuous} of parents {self.parents}); for discrete parents give "
+                                 "bias/variance one leading axis each, or pass discrete_parents=[...]")
             w = torch.zeros(0, dtype=torch.float64)
         elif w.ndim == 0:
             w = w.reshape(1)
