@@ -33,7 +33,8 @@ def _least_squares(y: torch.Tensor, x: torch.Tensor, where: str) -> tuple[float,
     sol = torch.linalg.lstsq(design, y.unsqueeze(-1)).solution.squeeze(-1)  # gelsy: rank-revealing QR
     resid = y - design @ sol
     var = float((resid**2).mean())
-    if not var > 0:
+    scale = max(float(y.var(correction=0)) if len(y) > 1 else 0.0, float(y.abs().max()) ** 2, 1e-300)
+    if not var > 1e-12 * scale:  # zero up to float64 round-off
         raise ValueError(f"{where}: the residual variance is 0 (the node is an exact linear function of its "
                          "parents in the data); a Gaussian conditional needs noise")
     return float(sol[0]), sol[1:], var

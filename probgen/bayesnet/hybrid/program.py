@@ -26,11 +26,19 @@ def node_distribution(net, node: str, values: dict) -> dist.Distribution:
     """The distribution of ``node`` given its parents' values in ``values`` (batch = their broadcast)."""
     cpd = net.cpds[node]
     if isinstance(cpd, TabularCPD):
-        if not cpd.parents:
-            return dist.Categorical(probs=cpd.probs)
-        idx = tuple(values[p] for p in cpd.parents)
-        return dist.Categorical(probs=Vindex(cpd.probs)[idx + (slice(None),)])
+        # logits = log(probs), so that a zero-probability entry scores -inf (torch clamps probs to eps)
+        logits = _log_table(net, node)
+        if cpd.parents:
+            logits = Vindex(logits)[tuple(values[p] for p in cpd.parents) + (slice(None),)]
+        return dist.Categorical(logits=logits)
     return cpd.distribution(values)
+
+
+def _log_table(net, node: str) -> torch.Tensor:
+    cache = net._cache.setdefault("log_tables", {})
+    if node not in cache:
+        cache[node] = net.cpds[node].probs.log()
+    return cache[node]
 
 
 def _num_rows(data: dict, num_rows) -> int:
