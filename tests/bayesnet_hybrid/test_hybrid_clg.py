@@ -4,10 +4,10 @@ Gaussian by the recursive NumPy oracle, weights by SciPy densities."""
 import numpy as np
 import pytest
 import torch
+from hybrid_helpers import clg_bruteforce, small_clg
 
 from probgen.bayesnet import TabularCPD
 from probgen.bayesnet.hybrid import GaussianCPD, HybridNetwork, SoftmaxCPD, clg_posterior
-from hybrid_helpers import clg_bruteforce, small_clg
 
 EVIDENCE = [
     {"z": 1.3},
@@ -34,7 +34,8 @@ def test_clg_matches_brute_force(evidence, form):
         assert post.variance(q).item() == pytest.approx(var, rel=1e-10)
         pts = torch.tensor([-1.0, 0.5, 2.0], dtype=torch.float64)
         dens = (w * np.exp(-0.5 * (pts.numpy()[:, None] - m) ** 2 / v) / np.sqrt(2 * np.pi * v)).sum(-1)
-        assert np.allclose(post.mixture(q).log_prob(pts.unsqueeze(-1)).exp().numpy().ravel(), dens, rtol=1e-10)
+        got = post.mixture(q).log_prob(pts.unsqueeze(-1)).exp().numpy().ravel()
+        assert np.allclose(got, dens, rtol=1e-10)
         assert post.log_evidence.item() == pytest.approx(log_ev, abs=1e-10)
     for d, probs in post.discrete.items():
         rows, _ = clg_bruteforce(net, evidence, d)

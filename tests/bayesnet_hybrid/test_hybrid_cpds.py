@@ -35,7 +35,8 @@ def test_clg_layout_leading_axes_are_discrete_parents_in_order():
     })
     cpd = net.cpds["y"]
     assert cpd.discrete_parents == ["d1", "d2"] and cpd.continuous_parents == ["x"]
-    d = cpd.distribution({"d1": torch.tensor([1, 0]), "d2": torch.tensor([2, 1]), "x": torch.tensor([10.0, 1.0])})
+    d = cpd.distribution({"d1": torch.tensor([1, 0]), "d2": torch.tensor([2, 1]),
+                          "x": torch.tensor([10.0, 1.0])})
     assert torch.allclose(d.mean, torch.tensor([5.0 + 0.5 * 10, 1.0 + 0.1 * 1], dtype=torch.float64))
     assert torch.allclose(d.variance, torch.tensor([0.5, 0.5], dtype=torch.float64))
 
@@ -69,7 +70,8 @@ def test_gaussian_cpd_errors_in_a_network_name_the_node():
     with pytest.raises(ValueError, match="weights.*missing.*discrete_parents"):
         GaussianCPD(["d"], bias=1.0)
     with pytest.raises(ValueError, match="GaussianCPD of 'y'.*bias.*cardinalities \\[2\\] need \\(2,\\)"):
-        HybridNetwork({"d": TabularCPD(["a", "b"], [0.5, 0.5]), "y": GaussianCPD(["d"], bias=[1.0, 2.0, 3.0])})
+        HybridNetwork({"d": TabularCPD(["a", "b"], [0.5, 0.5]),
+                       "y": GaussianCPD(["d"], bias=[1.0, 2.0, 3.0])})
 
 
 def test_softmax_cpd_probabilities_and_discrete_parent_axes():
@@ -78,7 +80,8 @@ def test_softmax_cpd_probabilities_and_discrete_parent_axes():
     logits = torch.tensor([[0.0, 0.5, -1.0], [0.0, 2.0, 2.0]], dtype=torch.float64)
     assert torch.allclose(cpd.distribution({"x": x}).probs, logits.softmax(-1))
     net = HybridNetwork({"d": TabularCPD(["a", "b"], [0.5, 0.5]), "x": GaussianCPD(),
-                         "c": SoftmaxCPD(["no", "yes"], ["d", "x"], weights=[[[0.0], [1.0]], [[0.0], [-1.0]]])})
+                         "c": SoftmaxCPD(["no", "yes"], ["d", "x"],
+                                         weights=[[[0.0], [1.0]], [[0.0], [-1.0]]])})
     p = net.cpds["c"].distribution({"d": torch.tensor([0, 1]), "x": torch.tensor([2.0, 2.0])}).probs
     assert torch.allclose(p[:, 1], torch.tensor([2.0, -2.0], dtype=torch.float64).sigmoid())
 

@@ -2,10 +2,10 @@
 
 import pytest
 import torch
+from hybrid_helpers import small_clg
 
 from probgen.bayesnet import TabularCPD
 from probgen.bayesnet.hybrid import GaussianCPD, HybridNetwork, fit_clg, load_gaussian_network
-from hybrid_helpers import small_clg
 
 
 def test_fit_recovers_a_clg_network():
@@ -30,7 +30,8 @@ def test_fit_ecoli70_from_its_own_samples():
     worst = max((fitted.cpds[n].weights - truth.cpds[n].weights).abs().max().item() if truth.parents(n)
                 else 0.0 for n in truth.nodes)
     assert worst < 0.05
-    rel_var = max(abs(fitted.cpds[n].variance.item() / truth.cpds[n].variance.item() - 1) for n in truth.nodes)
+    rel_var = max(abs(fitted.cpds[n].variance.item() / truth.cpds[n].variance.item() - 1)
+                  for n in truth.nodes)
     assert rel_var < 0.05
 
 
@@ -49,7 +50,9 @@ def test_fit_errors_name_the_node():
 def test_pseudo_counts_fill_empty_table_rows():
     net = HybridNetwork({"d": TabularCPD(["a", "b"], [0.5, 0.5]),
                          "e": TabularCPD(["u", "v"], [[0.5, 0.5], [0.5, 0.5]], ["d"])})
-    with pytest.raises(ValueError, match=r"node 'e': no data for parent states \{'d': 1\}; pass pseudo_count"):
+    with pytest.raises(ValueError, match=r"node 'e': no data for parent states \{'d': 1\}; pass "
+                                         "pseudo_count"):
         fit_clg(net, {"d": ["a", "a"], "e": ["u", "v"]})
     fitted = fit_clg(net, {"d": ["a", "a"], "e": ["u", "u"]}, pseudo_count=1.0)
-    assert torch.allclose(fitted.cpds["e"].probs, torch.tensor([[0.75, 0.25], [0.5, 0.5]], dtype=torch.float64))
+    want = torch.tensor([[0.75, 0.25], [0.5, 0.5]], dtype=torch.float64)
+    assert torch.allclose(fitted.cpds["e"].probs, want)

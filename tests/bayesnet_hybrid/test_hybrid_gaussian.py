@@ -4,13 +4,13 @@ complement with np.linalg.solve, SciPy densities): means, covariances and eviden
 import numpy as np
 import pytest
 import torch
+from hybrid_helpers import condition_dense, gaussian_params, moments, random_gaussian, small_clg
 
 from probgen.bayesnet.hybrid import (
     gaussian_posterior,
     joint_gaussian,
     load_gaussian_network,
 )
-from hybrid_helpers import condition_dense, gaussian_params, moments, random_gaussian, small_clg
 
 FORMS = ["information", "moment"]
 

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from hybrid_helpers import small_clg
 
 from probgen.bayesnet import TabularCPD
 from probgen.bayesnet.hybrid import (
@@ -17,7 +18,6 @@ from probgen.bayesnet.hybrid import (
     likelihood_weighting,
     nuts_posterior,
 )
-from hybrid_helpers import small_clg
 
 
 def test_lw_error_falls_as_one_over_sqrt_samples():
@@ -93,8 +93,8 @@ def test_lw_chunks_combine_exactly():
 
 
 def test_lw_impossible_evidence_and_discrete_only_network():
-    net = HybridNetwork({"d": TabularCPD(["a", "b"], [1.0, 0.0]), "e": TabularCPD(["u", "v"], [[0.5, 0.5],
-                                                                                           [0.1, 0.9]], ["d"])})
+    net = HybridNetwork({"d": TabularCPD(["a", "b"], [1.0, 0.0]),
+                         "e": TabularCPD(["u", "v"], [[0.5, 0.5], [0.1, 0.9]], ["d"])})
     with pytest.raises(ValueError, match="weight 0 in evidence row 0"):
         likelihood_weighting(net, {"d": "b"}, num_samples=10)
     lw = likelihood_weighting(net, {"e": "v"}, num_samples=10)

@@ -1,5 +1,6 @@
 """HybridNetwork: graph checks, topological order, families, and evidence that names the node when wrong."""
 
+import pyro
 import pytest
 import torch
 
@@ -53,7 +54,7 @@ def test_gaussian_parent_must_be_scalar():
         def forward(self, x):
             return torch.zeros(len(x), 3)
 
-    img = NeuralCPD(Const(), lambda m: __import__("pyro").distributions.Normal(m, 1.0), ["z"], event_shape=(3,))
+    img = NeuralCPD(Const(), lambda m: pyro.distributions.Normal(m, 1.0), ["z"], event_shape=(3,))
     with pytest.raises(ValueError, match="GaussianCPD of 'y': parent 'img' is continuous of shape"):
         HybridNetwork({"z": GaussianCPD(), "img": img, "y": GaussianCPD(["img"], weights=[1.0])})
 

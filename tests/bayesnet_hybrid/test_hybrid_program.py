@@ -7,6 +7,7 @@ import pyro
 import pyro.distributions as dist
 import pytest
 import torch
+from hybrid_helpers import small_clg
 from pyro import poutine
 from pyro.infer import SVI, Predictive, Trace_ELBO, TraceEnum_ELBO, config_enumerate
 from pyro.infer.inspect import get_dependencies
@@ -14,7 +15,6 @@ from torch import nn
 
 from probgen.bayesnet import TabularCPD
 from probgen.bayesnet.hybrid import GaussianCPD, HybridNetwork, NeuralCPD, SoftmaxCPD, clg_posterior
-from hybrid_helpers import small_clg
 
 
 class _Scale(nn.Module):

@@ -1,7 +1,7 @@
 """Shared pieces of the hybrid conditionals: what a node's values are, parent lists, parameter arrays.
 
 A node is either *discrete* (its values are int64 state indices, with state names) or *continuous* (its
-values are float tensors of a fixed ``event_shape``, ``()`` for a scalar). :class:`Variable` says which;
+values are float tensors of a fixed ``event_shape``, ``()`` for a scalar). ``Variable`` says which;
 every conditional of this package can tell the network the variable of its node, and is *bound* by the
 network to its parents' variables (which parents are discrete, their cardinalities, their shapes).
 """
@@ -98,7 +98,8 @@ def parent_value(values: Mapping, node: str | None, parent: str) -> torch.Tensor
         raise ValueError(f"{who} needs the value of its parent {parent!r}; got values for "
                          f"{sorted(map(str, values))}") from None
     except TypeError:
-        raise TypeError(f"parent values must be a dict parent -> tensor, got {type(values).__name__}") from None
+        raise TypeError(f"parent values must be a dict parent -> tensor, got "
+                        f"{type(values).__name__}") from None
 
 
 def config_axes_check(arr: torch.Tensor, cards: Sequence[int], name: str, where: str,
@@ -111,7 +112,7 @@ def config_axes_check(arr: torch.Tensor, cards: Sequence[int], name: str, where:
     except RuntimeError:
         raise ValueError(f"{where}: `{name}` has shape {tuple(arr.shape)}, but the discrete parents' "
                          f"cardinalities {list(cards)} need {want} (leading axes: one per discrete parent, "
-                         f"in the order of `parents`)") from None
+                         "in the order of `parents`)") from None
 
 
 def where_name(kind: str, node: str | None) -> str:

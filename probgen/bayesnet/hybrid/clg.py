@@ -7,12 +7,12 @@ configuration of the relevant discrete nodes (the ancestors of the evidence and 
     P(c | e) ∝ P(c) p(x_E | c)          (tables, times the Gaussian evidence density for c)
 
 with the continuous evidence density and the Gaussian posterior of the hidden continuous nodes computed in
-closed form per configuration (:mod:`probgen.bayesnet.hybrid.condition`, all configurations batched).
+closed form per configuration (``probgen.bayesnet.hybrid.condition``, all configurations batched).
 Discrete posteriors are then exact sums over configurations, and a continuous node's posterior is the
 mixture ``sum_c P(c | e) N(m_c, s_c^2)``, returned as ``MixtureSameFamily``. The work grows with the number
 of configurations, the product of the discrete nodes' cardinalities: above ``max_configurations``
-(default :data:`MAX_CONFIGURATIONS`) the call refuses and names the nodes, and likelihood weighting
-(:mod:`probgen.bayesnet.hybrid.lw`) is the fallback. Lauritzen (1992) gives the junction-tree form that
+(default ``MAX_CONFIGURATIONS``) the call refuses and names the nodes, and likelihood weighting
+(``probgen.bayesnet.hybrid.lw``) is the fallback. Lauritzen (1992) gives the junction-tree form that
 avoids the enumeration; this module favours batching and simplicity.
 """
 
@@ -30,7 +30,7 @@ from probgen.bayesnet.hybrid.linear import linear_gaussian
 
 __all__ = ["MAX_CONFIGURATIONS", "CLGPosterior", "clg_posterior", "count_configurations"]
 
-#: Default limit on the discrete configurations enumerated by :func:`clg_posterior`. Memory grows as
+#: Default limit on the discrete configurations enumerated by ``clg_posterior``. Memory grows as
 #: configurations x (continuous nodes)^2 + configurations x rows x query nodes float64 numbers.
 MAX_CONFIGURATIONS = 4096
 
@@ -160,7 +160,8 @@ def clg_posterior(net, evidence=None, targets=None, *, max_configurations: int =
     cont = [n for n in keep if not net.is_discrete(n)]
     n_conf = count_configurations(net, disc)
     if n_conf > max_configurations:
-        raise ValueError(f"exact CLG inference would enumerate {n_conf:,} configurations of the discrete nodes "
+        raise ValueError(f"exact CLG inference would enumerate {n_conf:,} configurations of the "
+                         "discrete nodes "
                          f"{disc[:10]}, more than max_configurations={max_configurations:,}; raise the limit "
                          "or use likelihood_weighting")
     configs = _configurations(net, disc)

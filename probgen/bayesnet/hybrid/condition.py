@@ -4,8 +4,8 @@ Two exact routes, both float64 and both batched over leading configuration axes 
 
 - ``"information"``: with the precision ``Lambda`` (no dense inverse), the hidden part given ``x_E`` is
   ``N(mu_H - Lambda_HH^-1 Lambda_HE (x_E - mu_E), Lambda_HH^-1)``: one Cholesky factor of ``Lambda_HH``.
-  The evidence density follows from ``p(x_E) = p(x_E, m_H) / p(m_H | x_E)`` at the posterior mean ``m_H``:
-  the network's factorised log joint plus ``|H|/2 log 2 pi - log det chol(Lambda_HH)``.
+  The evidence density needs ``Sigma_EE^-1 = Lambda_EE - Lambda_EH Lambda_HH^-1 Lambda_HE`` (a Schur
+  complement) and ``log det Sigma_EE = sum log D + 2 log det chol(Lambda_HH)`` (``det(I - B) = 1``).
 - ``"moment"``: with the covariance, ``m_H = mu_H + Sigma_HE Sigma_EE^-1 (x_E - mu_E)``,
   ``Sigma_HH - Sigma_HE Sigma_EE^-1 Sigma_EH``, and ``log N(x_E; mu_E, Sigma_EE)``: one Cholesky factor of
   ``Sigma_EE``.
@@ -66,33 +66,29 @@ def condition(lg: LinearGaussian, observed: list[int], x_obs: torch.Tensor,
     return fn(lg, observed, hidden, x_obs)
 
 
-def _full(lg: LinearGaussian, observed, hidden, x_obs, m_hidden) -> torch.Tensor:
-    """Vectors ``(*config, N, n)`` with ``x_obs`` on the observed and ``m_hidden`` on the hidden places."""
-    shape = (*m_hidden.shape[:-1], lg.n)
-    x = torch.empty(shape, dtype=torch.float64)
-    x[..., observed] = x_obs.expand(*shape[:-1], len(observed))
-    x[..., hidden] = m_hidden
-    return x
-
-
 def _information(lg, observed, hidden, x_obs) -> Conditioned:
     lam = lg.precision()  # (*config, n, n)
     mu = lg.mean()  # (*config, n)
     o, h = torch.as_tensor(observed), torch.as_tensor(hidden, dtype=torch.long)
     diff = x_obs - mu[..., None, o]  # (*config, N, e)
+    log_det_d = lg.variance.log().sum(-1)  # log det Sigma = sum log D: det(I - B) = 1
     if not hidden:
-        log_ev = lg.log_density(_full(lg, observed, hidden, x_obs, diff[..., :0]))
+        quad = ((diff @ lam[..., o[:, None], o]) * diff).sum(-1)
+        log_ev = -0.5 * (quad + log_det_d.unsqueeze(-1) + len(observed) * LOG_2PI)
         return Conditioned(hidden, diff[..., :0], lam[..., :0, :0], log_ev)
     lam_hh = lam[..., h[:, None], h]  # (*config, h, h)
     lam_he = lam[..., h[:, None], o]  # (*config, h, e)
     chol = _cholesky(lam_hh, "the hidden nodes' precision")
-    shift = torch.cholesky_solve(lam_he @ diff.transpose(-1, -2), chol)  # (*config, h, N)
-    m_h = mu[..., None, h] - shift.transpose(-1, -2)  # (*config, N, h)
+    gain = torch.cholesky_solve(lam_he, chol)  # (*config, h, e) = Lambda_HH^-1 Lambda_HE
+    m_h = mu[..., None, h] - diff @ gain.transpose(-1, -2)  # (*config, N, h)
     cov = torch.cholesky_inverse(chol)
     cov = (cov + cov.transpose(-1, -2)) / 2
-    log_det_chol = chol.diagonal(dim1=-2, dim2=-1).log().sum(-1)  # (*config,)
-    log_joint = lg.log_density(_full(lg, observed, hidden, x_obs, m_h))  # (*config, N)
-    log_ev = log_joint + 0.5 * len(hidden) * LOG_2PI - log_det_chol.unsqueeze(-1)
+    # Sigma_EE^-1 = Lambda_EE - Lambda_EH Lambda_HH^-1 Lambda_HE (Schur complement), and
+    # log det Sigma_EE = log det Sigma - log det Sigma_H|E = sum log D + 2 log det chol(Lambda_HH).
+    prec_e = lam[..., o[:, None], o] - lam_he.transpose(-1, -2) @ gain  # (*config, e, e)
+    quad = ((diff @ prec_e) * diff).sum(-1)  # (*config, N)
+    log_det_e = log_det_d + 2 * chol.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+    log_ev = -0.5 * (quad + log_det_e.unsqueeze(-1) + len(observed) * LOG_2PI)
     return Conditioned(hidden, m_h, cov, log_ev)
 
 

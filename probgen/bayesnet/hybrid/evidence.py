@@ -10,6 +10,7 @@ Single values next to per-row ones are repeated over the rows. Every mistake is 
 from __future__ import annotations
 
 import difflib
+import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -96,10 +97,11 @@ def _state(n: str, v, var: Variable, what: str) -> int:
 def _encode_discrete(n: str, v, var: Variable, what: str) -> tuple[torch.Tensor, bool]:
     if isinstance(v, torch.Tensor):
         if v.is_floating_point() or v.is_complex():
-            raise TypeError(f"{what} on discrete node {n!r}: got a {v.dtype} tensor; give int64 state indices "
-                            f"0..{var.card - 1} or state names {list(var.states)}")
+            raise TypeError(f"{what} on discrete node {n!r}: got a {v.dtype} tensor; give int64 state "
+                            f"indices 0..{var.card - 1} or state names {list(var.states)}")
         if v.ndim > 1:
-            raise ValueError(f"{what} on {n!r}: expected one state or a column (N,), got shape {tuple(v.shape)}")
+            raise ValueError(f"{what} on {n!r}: expected one state or a column (N,), got shape "
+                             f"{tuple(v.shape)}")
         t = v.to(torch.long)
         bad = (t < 0) | (t >= var.card)
         if bad.any():
@@ -112,6 +114,9 @@ def _encode_discrete(n: str, v, var: Variable, what: str) -> tuple[torch.Tensor,
 
 
 def _encode_continuous(n, v, var: Variable, what: str, allow_nan: bool) -> tuple[torch.Tensor, bool]:
+    if isinstance(v, numbers.Real) and not isinstance(v, bool) and not var.event_shape \
+            and math.isfinite(v):  # the common single number: no array round trip
+        return torch.tensor(float(v), dtype=torch.float64), False
     if isinstance(v, str | bytes) or (isinstance(v, list | tuple) and any(isinstance(x, str) for x in v)):
         raise TypeError(f"{what} on continuous node {n!r}: got the state name {v!r}; give a number "
                         "(or one number per row)")
@@ -153,6 +158,7 @@ def parse_targets(net, targets, observed) -> list[str]:
         if t not in net.variables:
             raise ValueError(f"query on unknown node {t!r}{_close(t, net.nodes)}")
         if t in observed:
-            raise ValueError(f"query node {t!r} is also observed; leave it out of the targets or the evidence")
+            raise ValueError(f"query node {t!r} is also observed; leave it out of the targets or the "
+                             "evidence")
     want = set(targets)
     return [n for n in net.nodes if n in want]

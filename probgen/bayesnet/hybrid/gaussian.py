@@ -1,10 +1,11 @@
 """Exact inference in all-Gaussian networks: posterior Normals, joint MultivariateNormals, evidence density.
 
-:func:`gaussian_posterior` forms the network's joint Gaussian from its linear structure
-(:mod:`probgen.bayesnet.hybrid.linear`), keeps the ancestors of the evidence and the query (the other
-nodes are barren: summing them out changes nothing), and conditions it (:mod:`probgen.bayesnet.hybrid.condition`)
-for all evidence rows at once. Rows may observe different node sets when ``allow_missing=True`` (NaN marks
-a value not observed in that row): rows are grouped by observed set and each group is conditioned once.
+``gaussian_posterior`` forms the network's joint Gaussian from its linear structure
+(``probgen.bayesnet.hybrid.linear``), keeps the ancestors of the evidence and the query (the other
+nodes are barren: summing them out changes nothing), and conditions it
+(``probgen.bayesnet.hybrid.condition``) for all evidence rows at once. Rows may observe different node
+sets when ``allow_missing=True`` (NaN marks a value not observed in that row): rows are grouped by observed
+set and each group is conditioned once.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ class GaussianPosterior:
         try:
             return self.nodes.index(node)
         except ValueError:
-            raise ValueError(f"{node!r} is not a query node of this posterior; query nodes: {self.nodes}") from None
+            raise ValueError(f"{node!r} is not a query node of this posterior; query nodes: "
+                             f"{self.nodes}") from None
 
     @property
     def covariance(self) -> torch.Tensor:
@@ -83,8 +85,8 @@ class GaussianPosterior:
         cov = self.group_covariance[:, cols[:, None], cols]  # (G, q, q)
         chol, info = torch.linalg.cholesky_ex(cov)
         if (info != 0).any():
-            raise ValueError(f"the posterior covariance of {nodes} is singular (a node observed in some rows, "
-                             "or a deterministic relation); query fewer nodes")
+            raise ValueError(f"the posterior covariance of {nodes} is singular (a node observed in some "
+                             "rows, or a deterministic relation); query fewer nodes")
         loc = self.mean[..., cols]
         tril = chol[self.group] if self.batched else chol[self.group[0]]
         return dist.MultivariateNormal(loc, scale_tril=tril)
@@ -101,8 +103,8 @@ def joint_gaussian(net) -> LinearGaussian:
         if net.family != "gaussian":
             what = ("discrete nodes " + repr(net.discrete_nodes[:5]) + " (use clg_posterior)"
                     if net.family == "clg" else "softmax or neural conditionals (use likelihood_weighting)")
-            raise ValueError(f"exact Gaussian inference needs every node to be a GaussianCPD without discrete "
-                             f"parents; this network has {what}")
+            raise ValueError(f"exact Gaussian inference needs every node to be a GaussianCPD without "
+                             f"discrete parents; this network has {what}")
         lg = net._cache["linear_gaussian"] = linear_gaussian(net, net.nodes)
     return lg
 
@@ -140,18 +142,14 @@ def gaussian_posterior(net, evidence=None, targets=None, *, form: str = "informa
     index = {n: i for i, n in enumerate(net.nodes)}
     sub = lg.restrict([index[n] for n in keep])
     pos = {n: i for i, n in enumerate(keep)}
-    if ev_nodes:
-        patterns, group = torch.unique(present, dim=0, return_inverse=True)  # (G, e), (N,)
-    else:
-        patterns, group = present[:1], torch.zeros(obs.num_rows, dtype=torch.long)
+    groups, group = _groups(present)
     n_rows, n_t = obs.num_rows, len(targets)
     mean = torch.zeros(n_rows, n_t, dtype=torch.float64)
-    cov = torch.zeros(len(patterns), n_t, n_t, dtype=torch.float64)
+    cov = torch.zeros(len(groups), n_t, n_t, dtype=torch.float64)
     log_ev = torch.zeros(n_rows, dtype=torch.float64)
-    for g, pat in enumerate(patterns):
-        rows = (group == g).nonzero().squeeze(-1)
-        cols = pat.nonzero().squeeze(-1).tolist()
-        res = condition(sub, [pos[ev_nodes[c]] for c in cols], x[rows][:, cols], form)
+    for g, (rows, cols) in enumerate(groups):
+        x_g = x[rows] if len(cols) == x.shape[1] else x[rows][:, cols]
+        res = condition(sub, [pos[ev_nodes[c]] for c in cols], x_g, form)
         _scatter(res, targets, pos, rows, g, mean, cov)
         seen = {ev_nodes[c]: c for c in cols}
         for k, t in enumerate(targets):
@@ -164,13 +162,34 @@ def gaussian_posterior(net, evidence=None, targets=None, *, form: str = "informa
     return GaussianPosterior(targets, mean, cov, group, log_ev, obs.batched, method)
 
 
+def _groups(present: torch.Tensor) -> tuple[list, torch.Tensor]:
+    """Rows grouped by observed set: ``[(rows, observed columns)]`` and each row's group ``(N,)``.
+
+    ``rows`` is ``slice(None)`` when every row observes every column (the common case: no sorting)."""
+    n_rows, n_cols = present.shape
+    if bool(present.all()):
+        return [(slice(None), list(range(n_cols)))], torch.zeros(n_rows, dtype=torch.long)
+    patterns, group = torch.unique(present, dim=0, return_inverse=True)  # (G, e), (N,)
+    groups = [((group == g).nonzero().squeeze(-1), pat.nonzero().squeeze(-1).tolist())
+              for g, pat in enumerate(patterns)]
+    return groups, group
+
+
 def _scatter(res, targets, pos, rows, g, mean, cov) -> None:
     """Copy the conditioned group's hidden query columns into the result tensors."""
     hpos = {j: k for k, j in enumerate(res.hidden)}
     tk = [k for k, t in enumerate(targets) if pos[t] in hpos]
     if not tk:
         return
-    sel = torch.as_tensor([hpos[pos[targets[k]]] for k in tk], dtype=torch.long)
+    sel = [hpos[pos[targets[k]]] for k in tk]
+    if sel == list(range(res.mean.shape[-1])) and tk == list(range(len(targets))):
+        picked, picked_cov = res.mean, res.covariance  # every hidden node is queried, in order
+    else:
+        sel_t = torch.as_tensor(sel, dtype=torch.long)
+        picked, picked_cov = res.mean[:, sel_t], res.covariance[sel_t[:, None], sel_t]
     tk_t = torch.as_tensor(tk, dtype=torch.long)
-    mean[rows[:, None], tk_t] = res.mean[:, sel]
-    cov[g, tk_t[:, None], tk_t] = res.covariance[sel[:, None], sel]
+    if isinstance(rows, slice) and len(tk) == len(targets):
+        mean[rows] = picked
+    else:
+        mean[rows if isinstance(rows, slice) else rows[:, None], tk_t] = picked
+    cov[g, tk_t[:, None], tk_t] = picked_cov

@@ -85,10 +85,11 @@ class _ConfigCPD:
         tail = self._resolve_tail(name)
         if arr.ndim < len(tail) or tuple(arr.shape[arr.ndim - len(tail):]) != tail:
             cont = self.continuous_parents if self.continuous_parents is not None else "?"
-            raise ValueError(f"{where_name(self.kind_name, self.node)}: `{name}` has shape {tuple(arr.shape)}; "
+            raise ValueError(f"{where_name(self.kind_name, self.node)}: `{name}` has shape "
+                             f"{tuple(arr.shape)}; "
                              f"its trailing axes must be {tail} ({self.num_continuous} continuous parents "
                              f"{cont} of parents {self.parents}, after one leading axis per discrete "
-                             f"parent)")
+                             "parent)")
         if arr.ndim - len(tail) > self.num_discrete:
             raise ValueError(f"{where_name(self.kind_name, self.node)}: `{name}` has shape "
                              f"{tuple(arr.shape)}: more leading axes than the {self.num_discrete} discrete "
@@ -119,12 +120,12 @@ class _ConfigCPD:
                 raise ValueError(f"{where}: parent {p!r} is {parents[p].describe()}; a {self.kind_name} "
                                  "needs scalar continuous parents (use a NeuralCPD for array-valued ones)")
         if self.discrete_parents is not None and self.discrete_parents != disc:
-            raise ValueError(f"{where}: declared discrete_parents {self.discrete_parents}, but in the network "
-                             f"the discrete parents are {disc}")
+            raise ValueError(f"{where}: declared discrete_parents {self.discrete_parents}, but in the "
+                             f"network the discrete parents are {disc}")
         if len(disc) != self.num_discrete:
-            raise ValueError(f"{where}: the parameters have {self.num_discrete} leading axes (one per discrete "
-                             f"parent) but the node's discrete parents are {disc}; give each parameter one "
-                             f"leading axis per discrete parent, in the order of `parents`")
+            raise ValueError(f"{where}: the parameters have {self.num_discrete} leading axes (one per "
+                             f"discrete parent) but the node's discrete parents are {disc}; give each "
+                             "parameter one leading axis per discrete parent, in the order of `parents`")
         out.discrete_parents, out.continuous_parents = disc, cont
         cards = [parents[p].card for p in disc]
         for name in self._tails:
@@ -139,7 +140,8 @@ class _ConfigCPD:
     def _split_values(self, values) -> tuple[tuple, list[torch.Tensor]]:
         """The discrete parents' index tensors and the continuous parents' values."""
         if not self.bound:
-            raise ValueError(f"{where_name(self.kind_name, self.node)}: which of the parents {self.parents} are "
+            raise ValueError(f"{where_name(self.kind_name, self.node)}: which of the parents "
+                             f"{self.parents} are "
                              "discrete is not known yet; pass discrete_parents=[...] or use it in a network")
         idx = tuple(parent_value(values, self.node, p).long() for p in self.discrete_parents)
         xs = [torch.as_tensor(parent_value(values, self.node, p)).to(torch.float64)
@@ -205,7 +207,8 @@ class GaussianCPD(_ConfigCPD):
         if w is None:
             if self.num_continuous:
                 raise ValueError(f"{where}: `weights` is missing; give one weight per continuous parent "
-                                 f"({self.num_continuous} of parents {self.parents}); for discrete parents give "
+                                 f"({self.num_continuous} of parents {self.parents}); for discrete "
+                                 "parents give "
                                  "bias/variance one leading axis each, or pass discrete_parents=[...]")
             w = torch.zeros(0, dtype=torch.float64)
         elif w.ndim == 0:

@@ -127,7 +127,7 @@ def write_json(net: HybridNetwork, path=None, indent: int | None = 2) -> str:
 
 
 def list_gaussian_networks() -> list[str]:
-    """Names accepted by :func:`load_gaussian_network` (sorted)."""
+    """Names accepted by ``load_gaussian_network`` (sorted)."""
     return sorted(p.stem for p in DATA.glob("*.json"))
 
 

@@ -9,14 +9,14 @@ Nodes in topological order with ``x_i = b_i + sum_j B_ij x_j + e_i``, ``e_i ~ N(
 
 (Shachter and Kenley, "Gaussian influence diagrams", Management Science 35, 1989; Koller and Friedman,
 Probabilistic Graphical Models, 2009, theorem 7.3). A conditional linear Gaussian network gives one such
-joint per configuration of its discrete nodes; :class:`LinearGaussian` carries them along leading axes.
+joint per configuration of its discrete nodes; ``LinearGaussian`` carries them along leading axes.
 Everything is float64.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -41,6 +41,12 @@ class LinearGaussian:
     bias: torch.Tensor
     weights: torch.Tensor
     variance: torch.Tensor
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)  # mean, covariance, precision
+
+    def _cached(self, key: str, build):
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
 
     @property
     def n(self) -> int:
@@ -51,20 +57,29 @@ class LinearGaussian:
         return eye - self.weights  # (*config, n, n)
 
     def mean(self) -> torch.Tensor:
-        """``(*config, n)``: solve ``(I - B) mu = b``."""
+        """``(*config, n)``: solve ``(I - B) mu = b`` (computed once)."""
+        return self._cached("mean", self._mean)
+
+    def covariance(self) -> torch.Tensor:
+        """``(*config, n, n)``: ``A D A^T`` with ``A = (I - B)^-1`` (a triangular solve; computed once)."""
+        return self._cached("covariance", self._covariance)
+
+    def precision(self) -> torch.Tensor:
+        """``(*config, n, n)``: ``U^T U`` with ``U = D^-1/2 (I - B)`` (computed once)."""
+        return self._cached("precision", self._precision)
+
+    def _mean(self) -> torch.Tensor:
         mu = torch.linalg.solve_triangular(self._i_minus_b(), self.bias.unsqueeze(-1), upper=False,
                                            unitriangular=True)
         return mu.squeeze(-1)
 
-    def covariance(self) -> torch.Tensor:
-        """``(*config, n, n)``: ``A D A^T`` with ``A = (I - B)^-1`` (a triangular solve)."""
+    def _covariance(self) -> torch.Tensor:
         eye = torch.eye(self.n, dtype=self.weights.dtype).expand_as(self.weights)
         a = torch.linalg.solve_triangular(self._i_minus_b(), eye, upper=False, unitriangular=True)
         cov = (a * self.variance.unsqueeze(-2)) @ a.transpose(-1, -2)
         return (cov + cov.transpose(-1, -2)) / 2
 
-    def precision(self) -> torch.Tensor:
-        """``(*config, n, n)``: ``U^T U`` with ``U = D^-1/2 (I - B)``."""
+    def _precision(self) -> torch.Tensor:
         u = self._i_minus_b() / self.variance.sqrt().unsqueeze(-1)
         return u.transpose(-1, -2) @ u
 
@@ -79,10 +94,18 @@ class LinearGaussian:
 
     def restrict(self, idx: list[int]) -> LinearGaussian:
         """The joint of ``nodes[idx]``, valid when ``idx`` (ascending) is closed under taking parents."""
+        if list(idx) == list(range(self.n)):
+            return self
         t = torch.as_tensor(idx, dtype=torch.long)
         w = self.weights.index_select(-1, t).index_select(-2, t)
-        return LinearGaussian([self.nodes[i] for i in idx], self.bias.index_select(-1, t), w,
-                              self.variance.index_select(-1, t))
+        out = LinearGaussian([self.nodes[i] for i in idx], self.bias.index_select(-1, t), w,
+                             self.variance.index_select(-1, t))
+        # the marginal of an ancestral set: mean and covariance are sub-blocks (the precision is not)
+        if "mean" in self._memo:
+            out._memo["mean"] = self._memo["mean"].index_select(-1, t)
+        if "covariance" in self._memo:
+            out._memo["covariance"] = self._memo["covariance"].index_select(-1, t).index_select(-2, t)
+        return out
 
 
 def linear_gaussian(net, nodes: list[str], configs: torch.Tensor | None = None,
@@ -111,8 +134,8 @@ def linear_gaussian(net, nodes: list[str], configs: torch.Tensor | None = None,
                              "GaussianCPD on every continuous node (use likelihood weighting or NUTS)")
         missing = [p for p in cpd.discrete_parents if p not in dpos]
         if missing:
-            raise ValueError(f"node {node!r} has discrete parents {missing}: a CLG network, not a Gaussian one "
-                             "(use clg_posterior)")
+            raise ValueError(f"node {node!r} has discrete parents {missing}: a CLG network, not a "
+                             "Gaussian one (use clg_posterior)")
         idx = tuple(configs[:, dpos[p]] for p in cpd.discrete_parents)
         bias[..., i] = take(cpd.bias, idx)
         variance[..., i] = take(cpd.variance, idx)

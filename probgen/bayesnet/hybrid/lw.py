@@ -126,7 +126,8 @@ def _combine(net, targets, parts, obs, num_samples: int) -> LWPosterior:
     total = torch.logsumexp(lses, 0)  # (N,)
     if not torch.isfinite(total).all():
         row = int((~torch.isfinite(total)).nonzero()[0])
-        raise ValueError(f"every likelihood-weighting draw has weight 0 in evidence row {row}: the evidence is "
+        raise ValueError(f"every likelihood-weighting draw has weight 0 in evidence row {row}: the "
+                         "evidence is "
                          "impossible under the network, or too unlikely for sampling from the prior")
     share = (lses - total).exp()  # (C, N)
     ess = (2 * total - torch.logsumexp(torch.stack([p[1] for p in parts]), 0)).exp()

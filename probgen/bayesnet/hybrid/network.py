@@ -1,7 +1,7 @@
 """A hybrid network: nodes in topological order, each with its conditional, bound to its parents.
 
-:class:`HybridNetwork` takes a dict node -> conditional (``TabularCPD`` for a discrete node with discrete
-parents, ``GaussianCPD``, ``SoftmaxCPD`` or ``NeuralCPD``), checks the graph (:func:`check_hybrid_graph`:
+``HybridNetwork`` takes a dict node -> conditional (``TabularCPD`` for a discrete node with discrete
+parents, ``GaussianCPD``, ``SoftmaxCPD`` or ``NeuralCPD``), checks the graph (``check_hybrid_graph``:
 unknown parents, cycles, a discrete node with a continuous parent and no link saying how), fixes a
 topological order and binds every conditional to its parents' variables. The inference functions of this
 package take a ``HybridNetwork``; a ``BayesNet`` can build one from its graph's ``cpd`` attributes.
@@ -57,7 +57,8 @@ def check_hybrid_graph(cpds: Mapping) -> list[str]:
     for n, cpd in cpds.items():
         for p in cpd.parents:
             if isinstance(cpd, TabularCPD) and not variables[p].discrete:
-                raise ValueError(f"discrete node {n!r} has the continuous parent {p!r} (edge {p} -> {n}), but "
+                raise ValueError(f"discrete node {n!r} has the continuous parent {p!r} (edge {p} -> "
+                                 f"{n}), but "
                                  f"its TabularCPD cannot say how a continuous value changes it; give {n!r} a "
                                  "SoftmaxCPD (multinomial-logistic link) or a NeuralCPD(states=...)")
     return _topological(cpds)
@@ -182,7 +183,7 @@ class HybridNetwork:
 
         return forward_sample(self, num_samples)
 
-    def log_prob(self, values) -> "torch.Tensor":  # noqa: F821 (torch is imported lazily)
+    def log_prob(self, values) -> torch.Tensor:  # noqa: F821 (torch is imported lazily)
         """Log joint density of complete rows (dict node -> values), float64 ``(N,)``."""
         from probgen.bayesnet.hybrid.program import log_joint
 

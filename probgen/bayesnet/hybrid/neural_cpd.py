@@ -62,7 +62,8 @@ class NeuralCPD:
         try:
             self.event_shape = tuple(int(s) for s in event_shape)
         except TypeError:
-            raise TypeError(f"NeuralCPD: `event_shape` must be a tuple of ints, got {event_shape!r}") from None
+            raise TypeError(f"NeuralCPD: `event_shape` must be a tuple of ints, got "
+                            f"{event_shape!r}") from None
         self.states = None if states is None else check_states(states, "NeuralCPD")
         if self.states is not None and self.event_shape:
             raise ValueError(f"NeuralCPD: a discrete node (states={self.states}) has event_shape (), got "
@@ -108,13 +109,15 @@ class NeuralCPD:
         if got != (batch, self.event_shape):
             rows = "2 rows of parent values" if self.parents else "a root (no parents)"
             raise ValueError(f"{where}: for {rows} the module's distribution has batch shape {got[0]} and "
-                             f"event shape {got[1]}; expected batch {batch} and event shape {self.event_shape} "
+                             f"event shape {got[1]}; expected batch {batch} and event shape "
+                             f"{self.event_shape} "
                              "(check the module's output size against event_shape)")
         if self.states is not None:
             upper = getattr(d.support, "upper_bound", None)
             if not d.support.is_discrete or upper is None or int(upper) != self.card - 1:
-                raise ValueError(f"{where}: a discrete node with {self.card} states needs a distribution over "
-                                 f"0..{self.card - 1} (e.g. Categorical with {self.card} logits); got support "
+                raise ValueError(f"{where}: a discrete node with {self.card} states needs a "
+                                 f"distribution over 0..{self.card - 1} (e.g. Categorical with "
+                                 f"{self.card} logits); got support "
                                  f"{d.support}")
 
     def _dtype(self) -> torch.dtype:

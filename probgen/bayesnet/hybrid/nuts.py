@@ -1,6 +1,6 @@
 """NUTS on a hybrid network's Pyro program, for small problems that exact inference cannot answer.
 
-The program (:func:`probgen.bayesnet.hybrid.program.hybrid_model`) is conditioned on the evidence and run
+The program (``probgen.bayesnet.hybrid.program.hybrid_model``) is conditioned on the evidence and run
 by Pyro's NUTS (Hoffman and Gelman, JMLR 15, 2014). Unobserved discrete nodes are summed out by Pyro's
 parallel enumeration inside the potential, so NUTS moves only the continuous nodes; their posterior draws
 are returned. Discrete posteriors come from ``clg_posterior`` or ``likelihood_weighting``.
