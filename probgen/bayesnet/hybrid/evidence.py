@@ -121,8 +121,12 @@ def _encode_continuous(n, v, var: Variable, what: str, allow_nan: bool) -> tuple
         raise TypeError(f"{what} on continuous node {n!r}: got the state name {v!r}; give a number "
                         "(or one number per row)")
     try:
-        t = (v.detach().to(torch.float64) if isinstance(v, torch.Tensor)
-             else torch.as_tensor(np.asarray(v, dtype=np.float64)))
+        if isinstance(v, torch.Tensor):
+            # array-valued (neural) nodes keep a floating dtype (images stay float32); scalars are float64
+            keep = var.event_shape and v.is_floating_point()
+            t = v.detach() if keep else v.detach().to(torch.float64)
+        else:
+            t = torch.as_tensor(np.asarray(v, dtype=np.float64))
     except (TypeError, ValueError):
         raise TypeError(f"{what} on continuous node {n!r}: expected numbers, got {v!r}") from None
     ev = var.event_shape
