@@ -42,15 +42,13 @@ import warnings  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from probgen.bayesnet import TabularCPD  # noqa: E402
 from probgen.bayesnet.hybrid import (  # noqa: E402
-    GaussianCPD,
-    HybridNetwork,
     clg_posterior,
     gaussian_posterior,
     likelihood_weighting,
     load_gaussian_network,
 )
+from probgen.bayesnet.hybrid.examples import clg_example  # noqa: E402
 from probgen.bayesnet.hybrid.jsonio import DATA  # noqa: E402
 
 NETWORKS = ["ecoli70", "magic-niab", "magic-irri", "arth150"]
@@ -212,20 +210,8 @@ def batched_table(names, n_rows: int, repeats: int) -> list[str]:
     return rows
 
 
-def small_clg() -> HybridNetwork:
-    """d -> e (tables), d -> x, (x, e) -> y, y -> z (CLG Gaussians), as in the tests."""
-    return HybridNetwork({
-        "d": TabularCPD(["a", "b"], [0.3, 0.7]),
-        "e": TabularCPD(["u", "v", "w"], [[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]], parents=["d"]),
-        "x": GaussianCPD(["d"], bias=[0.0, 2.0], variance=[1.0, 0.5]),
-        "y": GaussianCPD(["x", "e"], weights=[[1.0], [-1.0], [0.5]], bias=[0.5, 0.0, 1.0],
-                         variance=[0.3, 0.2, 1.0]),
-        "z": GaussianCPD(["y"], weights=[2.0], bias=0.1, variance=0.4),
-    })
-
-
 def lw_table(sizes, reps: int) -> list[str]:
-    net = small_clg()
+    net = clg_example()
     exact = clg_posterior(net, {"z": 1.3})
     ev = {"z": torch.full((reps,), 1.3, dtype=torch.float64)}
     rows = [

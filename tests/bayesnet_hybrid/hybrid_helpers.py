@@ -12,20 +12,13 @@ import itertools
 import numpy as np
 from scipy.stats import multivariate_normal
 
-from probgen.bayesnet import TabularCPD
 from probgen.bayesnet.hybrid import GaussianCPD, HybridNetwork
+from probgen.bayesnet.hybrid.examples import clg_example
 
 
 def small_clg() -> HybridNetwork:
     """d -> e (tables), d -> x, (x, e) -> y, y -> z (CLG Gaussians): 6 discrete configurations."""
-    return HybridNetwork({
-        "d": TabularCPD(["a", "b"], [0.3, 0.7]),
-        "e": TabularCPD(["u", "v", "w"], [[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]], parents=["d"]),
-        "x": GaussianCPD(["d"], bias=[0.0, 2.0], variance=[1.0, 0.5]),
-        "y": GaussianCPD(["x", "e"], weights=[[1.0], [-1.0], [0.5]], bias=[0.5, 0.0, 1.0],
-                         variance=[0.3, 0.2, 1.0]),
-        "z": GaussianCPD(["y"], weights=[2.0], bias=0.1, variance=0.4),
-    })
+    return clg_example()
 
 
 def random_gaussian(n: int, rng: np.random.Generator, p_edge: float = 0.4) -> HybridNetwork:

@@ -65,6 +65,19 @@ def check_parents(parents, where: str) -> list[str]:
     return parents
 
 
+def check_states(states, where: str) -> list:
+    """A non-empty list of unique state names (str or int; NumPy ints become ints)."""
+    if isinstance(states, str | bytes) or not isinstance(states, Sequence | np.ndarray):
+        raise TypeError(f"{where}: `states` must be a list of state names, got {states!r}")
+    out = [int(s) if isinstance(s, np.integer) else s for s in states]
+    bad = [s for s in out if isinstance(s, bool) or not isinstance(s, str | int)]
+    if bad:
+        raise TypeError(f"{where}: state names must be str or int, got {bad[0]!r} ({type(bad[0]).__name__})")
+    if not out or len(set(out)) != len(out):
+        raise ValueError(f"{where}: `states` must be a non-empty list of distinct names, got {out!r}")
+    return out
+
+
 def float64_array(value, name: str, where: str) -> torch.Tensor:
     """``value`` (number, nested list, ndarray or tensor) as a float64 CPU tensor with finite entries."""
     try:

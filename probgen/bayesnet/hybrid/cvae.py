@@ -20,7 +20,7 @@ import torch
 from pyro import poutine
 from torch import nn
 
-from probgen.bayesnet.cpd import TabularCPD
+from probgen.bayesnet import TabularCPD
 from probgen.bayesnet.hybrid.network import HybridNetwork
 from probgen.bayesnet.hybrid.neural_cpd import NeuralCPD
 from probgen.bayesnet.hybrid.program import hybrid_model

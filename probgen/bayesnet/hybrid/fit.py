@@ -14,7 +14,7 @@ import math
 
 import torch
 
-from probgen.bayesnet.cpd import TabularCPD
+from probgen.bayesnet import TabularCPD
 from probgen.bayesnet.hybrid.evidence import encode_values
 from probgen.bayesnet.hybrid.gaussian_cpd import GaussianCPD
 from probgen.bayesnet.hybrid.network import HybridNetwork

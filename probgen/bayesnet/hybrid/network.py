@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import networkx as nx
 
-from probgen.bayesnet.cpd import TabularCPD
+from probgen.bayesnet import TabularCPD
 from probgen.bayesnet.hybrid._common import DISCRETE, Variable
 from probgen.bayesnet.hybrid.gaussian_cpd import GaussianCPD
 from probgen.bayesnet.hybrid.neural_cpd import NeuralCPD

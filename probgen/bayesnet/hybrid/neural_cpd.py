@@ -27,8 +27,14 @@ import pyro.distributions as dist
 import torch
 from torch import nn
 
-from probgen.bayesnet.cpd import check_states
-from probgen.bayesnet.hybrid._common import CONTINUOUS, DISCRETE, Variable, check_parents, parent_value
+from probgen.bayesnet.hybrid._common import (
+    CONTINUOUS,
+    DISCRETE,
+    Variable,
+    check_parents,
+    check_states,
+    parent_value,
+)
 from probgen.checks import check_choice
 
 ENCODINGS = ("onehot", "raw")

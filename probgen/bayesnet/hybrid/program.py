@@ -15,9 +15,10 @@ import pyro.distributions as dist
 import torch
 from pyro.ops.indexing import Vindex
 
-from probgen.bayesnet.cpd import TabularCPD
+from probgen.bayesnet import TabularCPD
 from probgen.bayesnet.hybrid.evidence import encode_values
 from probgen.bayesnet.hybrid.neural_cpd import NeuralCPD
+from probgen.checks import check_int
 
 __all__ = ["forward_sample", "hybrid_model", "log_joint", "node_distribution"]
 
@@ -42,16 +43,13 @@ def _log_table(net, node: str) -> torch.Tensor:
 
 
 def _num_rows(data: dict, num_rows) -> int:
-    if data:
-        n = len(next(iter(data.values())))
-        if num_rows is not None and int(num_rows) != n:
-            raise ValueError(f"`num_rows` ({num_rows}) disagrees with the data's {n} rows")
-        return n
-    if num_rows is None:
-        return 1
-    if isinstance(num_rows, bool) or not isinstance(num_rows, int) or num_rows < 1:
-        raise ValueError(f"`num_rows` must be a positive int, got {num_rows!r}")
-    return num_rows
+    """N from the data's columns, else ``num_rows`` (default 1); a disagreement is a ValueError."""
+    if not data:
+        return 1 if num_rows is None else check_int("num_rows", num_rows, 1)
+    n = len(next(iter(data.values())))
+    if num_rows is not None and check_int("num_rows", num_rows, 1) != n:
+        raise ValueError(f"`num_rows` ({num_rows}) disagrees with the data's {n} rows")
+    return n
 
 
 def hybrid_model(net, data=None, num_rows: int | None = None) -> dict[str, torch.Tensor]:

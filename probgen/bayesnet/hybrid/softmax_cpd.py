@@ -16,8 +16,7 @@ import math
 import pyro.distributions as dist
 import torch
 
-from probgen.bayesnet.cpd import check_states
-from probgen.bayesnet.hybrid._common import DISCRETE, Variable, float64_array
+from probgen.bayesnet.hybrid._common import DISCRETE, Variable, check_states, float64_array
 from probgen.bayesnet.hybrid.gaussian_cpd import _ConfigCPD, take
 
 
