@@ -10,15 +10,42 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pyro.distributions as dist
+import torch
 from scipy.stats import multivariate_normal
+from torch import nn
 
-from probgen.bayesnet.hybrid import GaussianCPD, HybridNetwork
+from probgen.bayesnet import TabularCPD
+from probgen.bayesnet.hybrid import GaussianCPD, HybridNetwork, NeuralCPD, SoftmaxCPD
 from probgen.bayesnet.hybrid.examples import clg_example
 
 
 def small_clg() -> HybridNetwork:
     """d -> e (tables), d -> x, (x, e) -> y, y -> z (CLG Gaussians): 6 discrete configurations."""
     return clg_example()
+
+
+class _Scale(nn.Module):
+    """z, one-hot c -> (loc, scale) of a Normal."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3, 2)
+
+    def forward(self, x):
+        out = self.lin(x)
+        return out[..., 0], nn.functional.softplus(out[..., 1]) + 0.1
+
+
+def mixed() -> HybridNetwork:
+    """d (table) -> z (CLG) -> c (softmax); (z, c) -> w (a NeuralCPD Normal)."""
+    torch.manual_seed(0)
+    return HybridNetwork({
+        "d": TabularCPD(["a", "b"], [0.3, 0.7]),
+        "z": GaussianCPD(["d"], bias=[-1.0, 1.0], variance=[0.5, 2.0]),
+        "c": SoftmaxCPD(["lo", "hi"], ["z"], weights=[[0.0], [1.5]], bias=[0.0, -0.5]),
+        "w": NeuralCPD(_Scale(), dist.Normal, parents=["z", "c"]),
+    })
 
 
 def random_gaussian(n: int, rng: np.random.Generator, p_edge: float = 0.4) -> HybridNetwork:

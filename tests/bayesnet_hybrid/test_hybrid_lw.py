@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from hybrid_helpers import small_clg
+from hybrid_helpers import mixed, small_clg
 
 from probgen.bayesnet import TabularCPD
 from probgen.bayesnet.hybrid import (
@@ -111,3 +111,26 @@ def test_nuts_agrees_with_exact_on_a_small_clg_problem():
     assert post.mean("x").item() == pytest.approx(exact.mean("x").item(), abs=0.25)
     with pytest.raises(ValueError, match="discrete"):
         nuts_posterior(net, {"z": 1.3}, targets=["d"])
+
+
+def test_lw_with_softmax_and_neural_nodes_matches_quadrature():
+    """mixed(): d -> z -> c, (z, c) -> w (a NeuralCPD). Evidence c = hi, w = 0.5. Oracle: for each state
+    of d, quadrature over z on a fine grid of p(d) N(z) P(c | z) p(w | z, c). Tolerance: 0.01 on P(d), 5
+    standard errors on E[z], from 200,000 samples."""
+    net = mixed()
+    z = torch.linspace(-15, 15, 30001, dtype=torch.float64)
+    c = torch.ones_like(z, dtype=torch.long)
+    joint = []
+    for d in range(2):
+        dd = torch.full_like(c, d)
+        lp = (net.cpds["z"].log_prob(z, {"d": dd}) + net.cpds["c"].log_prob(c, {"z": z})
+              + net.cpds["w"].log_prob(torch.full_like(z, 0.5), {"z": z, "c": c}).double())
+        joint.append(lp.exp() * net.cpds["d"].probs[d])
+    joint = torch.stack(joint)  # (2, G)
+    p_d = joint.sum(1) / joint.sum()
+    w_z = joint.sum(0) / joint.sum()
+    mean_z = (w_z * z).sum().item()
+    var_z = (w_z * z * z).sum().item() - mean_z**2
+    lw = likelihood_weighting(net, {"c": "hi", "w": 0.5}, num_samples=200_000)
+    assert torch.allclose(lw.probs("d"), p_d, atol=0.01)
+    assert abs(lw.mean["z"].item() - mean_z) < 5 * math.sqrt(var_z / lw.ess.item())

@@ -7,36 +7,14 @@ import pyro
 import pyro.distributions as dist
 import pytest
 import torch
-from hybrid_helpers import small_clg
+from hybrid_helpers import mixed, small_clg
 from pyro import poutine
 from pyro.infer import SVI, Predictive, Trace_ELBO, TraceEnum_ELBO, config_enumerate
 from pyro.infer.inspect import get_dependencies
 from torch import nn
 
 from probgen.bayesnet import TabularCPD
-from probgen.bayesnet.hybrid import GaussianCPD, HybridNetwork, NeuralCPD, SoftmaxCPD, clg_posterior
-
-
-class _Scale(nn.Module):
-    """z, one-hot c -> (loc, scale) of a Normal."""
-
-    def __init__(self):
-        super().__init__()
-        self.lin = nn.Linear(3, 2)
-
-    def forward(self, x):
-        out = self.lin(x)
-        return out[..., 0], nn.functional.softplus(out[..., 1]) + 0.1
-
-
-def mixed() -> HybridNetwork:
-    torch.manual_seed(0)
-    return HybridNetwork({
-        "d": TabularCPD(["a", "b"], [0.3, 0.7]),
-        "z": GaussianCPD(["d"], bias=[-1.0, 1.0], variance=[0.5, 2.0]),
-        "c": SoftmaxCPD(["lo", "hi"], ["z"], weights=[[0.0], [1.5]], bias=[0.0, -0.5]),
-        "w": NeuralCPD(_Scale(), dist.Normal, parents=["z", "c"]),
-    })
+from probgen.bayesnet.hybrid import HybridNetwork, NeuralCPD, clg_posterior
 
 
 def _independent_log_joint(net, v):
