@@ -13,6 +13,7 @@ import heapq
 from collections.abc import Mapping
 
 import networkx as nx
+import torch
 
 from probgen.bayesnet import TabularCPD
 from probgen.bayesnet.hybrid._common import DISCRETE, Variable
@@ -183,7 +184,7 @@ class HybridNetwork:
 
         return forward_sample(self, num_samples)
 
-    def log_prob(self, values) -> torch.Tensor:  # noqa: F821 (torch is imported lazily)
+    def log_prob(self, values) -> torch.Tensor:
         """Log joint density of complete rows (dict node -> values), float64 ``(N,)``."""
         from probgen.bayesnet.hybrid.program import log_joint
 
