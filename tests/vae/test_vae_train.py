@@ -90,7 +90,8 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
         return float("nan") if calls["n"] > 25 else real_step(self, *args, **kwargs)  # epoch 1: 23 steps
 
     monkeypatch.setattr(SVI, "step", step)
-    with pytest.raises(TrainingDiverged, match=r"became nan at epoch 2, step 3; the last good checkpoint"):
+    with pytest.raises(TrainingDiverged, match=r"became nan at step 26 \(epoch 2, batch 3\); the last good "
+                       r"checkpoint is .*last.pt \(step 23\)"):
         train_vae({**TINY, "epochs": 3}, tmp_path / "n")
     state = torch.load(tmp_path / "n/checkpoints/last.pt", weights_only=True)
     assert state["epoch"] == 1
@@ -99,18 +100,21 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
 def test_cli_train_and_errors(tmp_path, capsys):
     out = tmp_path / "cli"
     code = main(["train", "vae", "--data", "digits", "--epochs", "1", "--z-dim", "2", "--hidden", "16",
-                 "--iwae-samples", "5", "--iwae-images", "20", "--ae-epochs", "1", "--device", "cpu",
-                 "--out", str(out)])
+                 "--iwae-samples", "5", "--iwae-images", "20", "--ae-epochs", "1", "--out", str(out)])
     assert code == 0
     assert "test log-likelihood (IWAE, k=5)" in capsys.readouterr().out
     for name in ("samples", "reconstructions", "latent", "manifold", "interpolations", "ae_vs_vae", "elbo"):
         assert (out / "figures" / f"{name}.png").exists(), name
-    assert main(["train", "vae", "--data", "digits", "--likelihood", "poisson", "--out", str(out)]) == 2
-    assert "Unknown likelihood 'poisson'" in capsys.readouterr().err
+    bad = tmp_path / "bad"  # an invalid command writes nothing: no folder, no config.json
+    assert main(["train", "vae", "--data", "digits", "--z-dim", "0", "--out", str(bad)]) == 2
+    assert "`z_dim` must be an int >= 1, got 0" in capsys.readouterr().err and not bad.exists()
     cfg = tmp_path / "c.json"
     cfg.write_text(json.dumps({"z_dims": 3}))
-    assert main(["train", "vae", "--config", str(cfg), "--out", str(out)]) == 2
-    assert "did you mean 'z_dim'" in capsys.readouterr().err
+    assert main(["train", "vae", "--config", str(cfg), "--out", str(bad)]) == 2
+    assert "did you mean 'z_dim'" in capsys.readouterr().err and not bad.exists()
+    with pytest.raises(SystemExit):  # choices come from probgen.vae.config without importing torch
+        main(["train", "vae", "--likelihood", "poisson", "--out", str(bad)])
+    assert "invalid choice: 'poisson'" in capsys.readouterr().err
 
 
 def test_cli_config_file_and_conditional(tmp_path):
