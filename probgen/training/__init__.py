@@ -17,6 +17,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "EMA": "probgen.training.loop",
     "StepLoop": "probgen.training.loop",
     "due": "probgen.training.loop",
+    "eval_mode": "probgen.training.loop",
     "fixed_rng": "probgen.training.loop",
     "check_resumable": "probgen.training.config",
     "differing_keys": "probgen.training.config",

@@ -9,7 +9,8 @@ and diffusers' ``EMAModel`` (one EMA for every trainer):
   mid-epoch sees exactly the batches an uninterrupted one would.
 * :class:`EMA`: an exponential moving average of a module's weights with warm-up.
 * :func:`fixed_rng`: a block run on its own seeded random stream (fixed-noise sample grids, repeatable
-  evaluation) that leaves the training's stream untouched.
+  evaluation) that leaves the training's stream untouched; :func:`eval_mode`, a block with a module in
+  eval mode.
 * :class:`StepLoop`: the loop skeleton. A trainer subclasses it, counts in steps, and fills in
   ``train_step``, ``after_step``, ``state_dict`` and ``load_state_dict``; the skeleton opens the run folder
   (resuming from ``checkpoints/last.pt``), runs the steps under a progress bar, writes checkpoints and
@@ -127,6 +128,17 @@ def fixed_rng(seed: int, device: torch.device | str | None = None):
     with torch.random.fork_rng(devices=[dev] if dev is not None and dev.type == "cuda" else []):
         torch.manual_seed(seed)
         yield
+
+
+@contextmanager
+def eval_mode(module: nn.Module):
+    """Run the block with ``module`` in eval mode, then restore its mode (sampling in mid-training)."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
 
 
 class StepLoop:

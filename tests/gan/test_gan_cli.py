@@ -36,16 +36,17 @@ def test_train_transformer_conditional_with_options(tmp_path):
 
 
 @pytest.mark.parametrize("extra,message", [
-    (["--d-steps", "0"], "`d_steps` must be a positive int, got 0"),
+    (["--d-steps", "0"], "`d_steps` must be an int >= 1, got 0"),
     (["--g-opt", "width=3"], "generator 'dcgan' does not take ['width']"),
     (["--data", "digits", "--disc", "patchgan"], "shrinks a 8x8 image to nothing"),
     (["--diffaug", "flip"], "unknown augmentations ['flip']"),
-    (["--device", "cuda:7"], "`device`='cuda:7'"),
+    (["--betas", "0.5", "1.5"], "`betas[1]` must be a finite number in [0, 1), got 1.5"),
 ])
-def test_bad_input_is_one_line(tmp_path, capsys, extra, message):
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, extra, message):
     rc = main(["train", "gan", *TINY, "--steps", "1", "--out", str(tmp_path / "x"), *extra])
     err = capsys.readouterr().err
     assert rc == 2 and message in err and "Traceback" not in err
+    assert not (tmp_path / "x").exists()  # validated before the run folder is made
 
 
 def test_unknown_architecture_lists_choices(capsys):
