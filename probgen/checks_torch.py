@@ -48,7 +48,9 @@ def check_image_batch(x, shape: tuple[int, int, int], *, name: str = "x", who: s
         raise ArgumentTypeError(f"`{name}` must be a torch.Tensor of shape (B, {_fmt(shape)}), "
                                 f"got {type(x).__name__}")
     if not x.is_floating_point():
-        hint = "; for 0..255 pixels divide by 255, e.g. x.float() / 255" if x.dtype == torch.uint8 else ""
+        var = name if name.isidentifier() else "images"
+        hint = f"; for 0..255 pixels divide by 255, e.g. {var}.float() / 255" if x.dtype == torch.uint8 \
+            else ""
         raise ArgumentTypeError(f"`{name}` must be a floating-point tensor, got dtype {x.dtype}{hint}")
     _check_shape(x, tuple(shape), name, who)
     if dtype is not None and x.dtype != dtype and not torch.is_autocast_enabled(x.device.type):
@@ -94,6 +96,7 @@ def _check_values(x: torch.Tensor, name: str, value_range, tol: float, range_hin
 
 def _range_fix(lo: float, hi: float, a: float, b: float, tol: float, name: str) -> str:
     """What probably went wrong, for images expected in [0, 1]."""
+    name = name if name.isidentifier() else "images"
     if (a, b) != (0, 1):
         return f"rescale them to [{a:g}, {b:g}]"
     if lo >= -tol and hi > 1.5:
