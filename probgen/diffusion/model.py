@@ -72,10 +72,12 @@ class DDPM(nn.Module):
 
     @property
     def x_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of the images."""
         return self.config.x_shape
 
     @property
     def timesteps(self) -> int:
+        """T, the number of diffusion steps."""
         return self.config.timesteps
 
     @property

@@ -13,6 +13,7 @@ import json
 
 from probgen.checks import config_from_dict
 from probgen.gan.config import DISCRIMINATORS, GENERATORS, LOSSES, GANConfig
+from probgen.training.config import add_field_options, given_fields
 
 DESCRIPTION = (
     "Train a GAN (Algorithm 1 of Goodfellow et al.: d-steps discriminator updates, then one generator "
@@ -24,30 +25,26 @@ EPILOG = "example: probgen train gan --arch dcgan --disc patchgan --data mnist-5
 
 _D = GANConfig()
 
-# flag -> (GANConfig field, type, help); the help ends with the effective default
-_FLAGS = {
-    "--data": ("data", str, f"data set name, see `probgen data list` (default: {_D.data})"),
-    "--steps": ("steps", int, f"training steps, each d-steps D updates and one G update "
-                              f"(default: {_D.steps})"),
-    "--d-steps": ("d_steps", int, f"k: discriminator updates per generator update (default: {_D.d_steps})"),
-    "--batch-size": ("batch_size", int, f"images per D update and process (default: {_D.batch_size})"),
-    "--latent-dim": ("latent_dim", int, f"size of the noise z (default: {_D.latent_dim})"),
-    "--lr-g": ("lr_g", float, f"generator Adam learning rate (default: {_D.lr_g:g})"),
-    "--lr-d": ("lr_d", float, f"discriminator Adam learning rate (default: {_D.lr_d:g})"),
-    "--gp-weight": ("gp_weight", float, f"WGAN-GP lambda (default: {_D.gp_weight:g})"),
-    "--r1": ("r1", float, f"R1 penalty gamma on real data, 0 turns it off (default: {_D.r1:g})"),
-    "--ema": ("ema", float, f"EMA decay of G's weights, e.g. 0.999; 0 turns it off (default: {_D.ema:g})"),
-    "--diffaug": ("diffaug", str, "DiffAugment policy, e.g. color,translation,cutout (default: none)"),
-    "--seed": ("seed", int, f"random seed (default: {_D.seed})"),
-    "--log-every": ("log_every", int, f"metrics.csv row every this many steps (default: {_D.log_every})"),
-    "--sample-every": ("sample_every", int, f"sample grid every this many steps "
-                                            f"(default: {_D.sample_every})"),
-    "--ckpt-every": ("ckpt_every", int, f"checkpoints/last.pt every this many steps "
-                                        f"(default: {_D.ckpt_every})"),
-    "--eval-every": ("eval_every", int, "FID for checkpoints/best.pt every this many steps, 0 turns it off "
-                                        "(default: --ckpt-every, 0 without probgen.metrics)"),
-    "--max-rollbacks": ("max_rollbacks", int, "rollbacks to the last good state after NaN/inf before the run "
-                                              f"stops (default: {_D.max_rollbacks})"),
+# GANConfig field -> help of its option (--field-name); the effective default is appended
+_OPTIONS = {
+    "data": "data set name, see `probgen data list`",
+    "steps": "training steps, each d-steps D updates and one G update",
+    "d_steps": "k: discriminator updates per generator update",
+    "batch_size": "images per D update and process",
+    "latent_dim": "size of the noise z",
+    "lr_g": "generator Adam learning rate",
+    "lr_d": "discriminator Adam learning rate",
+    "gp_weight": "WGAN-GP lambda",
+    "r1": "R1 penalty gamma on real data, 0 turns it off",
+    "ema": "EMA decay of G's weights, e.g. 0.999; 0 turns it off",
+    "diffaug": "DiffAugment policy, e.g. color,translation,cutout (default: none)",
+    "seed": "random seed",
+    "log_every": "metrics.csv row every this many steps",
+    "sample_every": "sample grid every this many steps",
+    "ckpt_every": "checkpoints/last.pt every this many steps",
+    "eval_every": "FID for checkpoints/best.pt every this many steps, 0 turns it off (default: --ckpt-every, "
+                  "0 without probgen.metrics)",
+    "max_rollbacks": "rollbacks to the last good state after NaN/inf before the run stops",
 }
 # flag -> (GANConfig field, value when the flag is given, help)
 _SWITCHES = {
@@ -77,8 +74,7 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     a("--disc", choices=DISCRIMINATORS, help=f"discriminator architecture (default: {_D.disc})")
     a("--loss", choices=LOSSES, help="'minimax' is the saturating objective as written; common code calls "
                                      f"'non-saturating' minimax (default: {_D.loss})")
-    for flag, (_, typ, help_) in _FLAGS.items():
-        a(flag, type=typ, help=help_)
+    add_field_options(p, _D, _OPTIONS)
     for flag, (_, _, help_) in _SWITCHES.items():
         a(flag, action="store_true", default=None, help=help_)
     a("--betas", type=float, nargs=2, metavar=("BETA1", "BETA2"),
@@ -86,9 +82,9 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     a("--ngf", type=int, help="generator width of DCGAN (default: the architecture's, 64)")
     a("--ndf", type=int, help="discriminator width of DCGAN and PatchGAN (default: the architecture's, 64)")
     a("--g-opt", type=_key_value, action="append", metavar="KEY=VALUE",
-      help="another generator option, e.g. dim=64 or depth=[2,2] (repeatable)")
+      help="another generator option, e.g. dim=64 or depth=[2,2]; repeatable (default: none)")
     a("--d-opt", type=_key_value, action="append", metavar="KEY=VALUE",
-      help="another discriminator option, e.g. n_layers=3 or norm=spectral (repeatable)")
+      help="another discriminator option, e.g. n_layers=3 or norm=spectral; repeatable (default: none)")
     a("--fid-samples", type=int, default=1000, help="samples per FID evaluation")
     a("--out", default="runs/gan", help="run folder")
     a("--resume", action="store_true", help="continue the run in --out from its config.json and "
@@ -98,7 +94,7 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
 def options_from_args(args: argparse.Namespace) -> dict:
     """The GANConfig fields given on the command line; options left out are absent."""
     d = {k: getattr(args, k) for k in ("arch", "disc", "loss") if getattr(args, k) is not None}
-    d.update({key: getattr(args, key) for key, _, _ in _FLAGS.values() if getattr(args, key) is not None})
+    d.update(given_fields(args, _OPTIONS))
     d.update({key: value for flag, (key, value, _) in _SWITCHES.items() if getattr(args, _dest(flag))})
     if args.betas is not None:
         d["betas"] = tuple(args.betas)

@@ -34,6 +34,8 @@ class GAN(nn.Module):
     built so that :meth:`from_state` can rebuild it from a checkpoint.
 
     Attributes:
+        latent_dim, num_classes, image_shape: the size of z, the number of classes (None: unconditional)
+            and the (C, H, W) of the samples, as the generator has them.
         generator: z (B, latent_dim) (+ labels y (B,) when conditional) -> images (B, C, H, W)
             in [-1, 1].
         discriminator: images (B, C, H, W) in [-1, 1] (+ labels y (B,) when conditional) -> logits (B,)
@@ -57,6 +59,9 @@ class GAN(nn.Module):
             raise ValueError(f"the generator has num_classes={generator.num_classes} but the discriminator "
                              f"{discriminator.num_classes}; build both with the same label count")
         self.generator, self.discriminator = generator, discriminator
+        self.latent_dim: int = generator.latent_dim  # size of z
+        self.num_classes: int | None = generator.num_classes  # None: unconditional
+        self.image_shape = (generator.channels, generator.image_size, generator.image_size)  # (C, H, W)
         self.generator_ema = copy.deepcopy(generator).requires_grad_(False).eval() if ema else None
         self.spec = spec
 
@@ -92,21 +97,6 @@ class GAN(nn.Module):
         return gan
 
     # ------------------------------------------------------------------------------------------ properties
-
-    @property
-    def latent_dim(self) -> int:
-        return self.generator.latent_dim
-
-    @property
-    def num_classes(self) -> int | None:
-        """None for an unconditional GAN, else the number of classes."""
-        return self.generator.num_classes
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        """(C, H, W) of the generated images."""
-        g = self.generator
-        return (g.channels, g.image_size, g.image_size)
 
     @property
     def sampler(self) -> nn.Module:

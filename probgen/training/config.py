@@ -114,3 +114,23 @@ def check_resumable(cls: type, saved: dict[str, Any], new: dict[str, Any], out: 
         raise ValueError(f"cannot resume {str(out)!r}: {keys} differ from the run's config.json, and only "
                          f"{sorted(allowed)} may change on resume; leave those options out (the run's "
                          "values are used) or start a new run in another folder")
+
+
+def add_field_options(parser, defaults: Any, helps: dict[str, str]) -> None:
+    """Add an option ``--field-name`` to an argparse ``parser`` for each config field named in ``helps``.
+
+    Each option defaults to None ("not given", which is how a resume tells it from a default), has the type
+    of the field's value in ``defaults`` (a config instance; int, float or str) and a help text that ends with
+    that value as the effective default, unless the text already says "(default: ...)".
+    """
+    for name, text in helps.items():
+        value = getattr(defaults, name)
+        if "(default:" not in text:
+            text = f"{text} (default: {value:g})" if isinstance(value, float) else \
+                f"{text} (default: {value})"
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=None, help=text)
+
+
+def given_fields(args, names) -> dict[str, Any]:
+    """The fields among ``names`` that were given on the command line (not None in ``args``)."""
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}

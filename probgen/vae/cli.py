@@ -16,39 +16,33 @@ import json
 from pathlib import Path
 
 from probgen.checks import config_from_dict
+from probgen.training.config import add_field_options, given_fields
 from probgen.vae.config import ARCHS, BINARIZE, ELBOS, LIKELIHOODS, VAEConfig
 
 _D = VAEConfig()
 
-# flag -> (VAEConfig field, type, help); the help ends with the effective default
-_FLAGS = {
-    "--data": ("data", str, f"data set name, see `probgen data list` (default: {_D.data})"),
-    "--epochs": ("epochs", int, f"training epochs (default: {_D.epochs})"),
-    "--z-dim": ("z_dim", int, f"latent dimension (default: {_D.z_dim})"),
-    "--hidden": ("hidden", int, f"hidden layer width(s), e.g. --hidden 512 256 (default: {_D.hidden[0]})"),
-    "--min-scale": ("min_scale", float, f"floor on the Gaussian likelihood's std (default: {_D.min_scale})"),
-    "--batch-size": ("batch_size", int, f"batch size per process (default: {_D.batch_size})"),
-    "--lr": ("lr", float, f"Adam learning rate (default: {_D.lr})"),
-    "--num-particles": ("num_particles", int, f"samples of z per image in the ELBO "
-                                             f"(default: {_D.num_particles})"),
-    "--seed": ("seed", int, f"random seed (default: {_D.seed})"),
-    "--ckpt-every": ("ckpt_every", int, "also checkpoint every this many SVI steps (default: 0, at epoch "
-                                        "ends only)"),
-    "--iwae-samples": ("iwae_samples", int, f"k of the final IWAE log-likelihood, 0 skips it "
-                                           f"(default: {_D.iwae_samples})"),
-    "--iwae-images": ("iwae_images", int, f"test images for the IWAE estimate (default: {_D.iwae_images})"),
-    "--ae-epochs": ("ae_epochs", int, "autoencoder epochs for the AE-vs-VAE figure, 0 skips it "
-                                      "(default: --epochs)"),
+# VAEConfig field -> help of its option (--field-name); the effective default is appended
+_OPTIONS = {
+    "data": "data set name, see `probgen data list`",
+    "epochs": "training epochs",
+    "z_dim": "latent dimension",
+    "min_scale": "floor on the Gaussian likelihood's standard deviation",
+    "batch_size": "batch size per process",
+    "lr": "Adam learning rate",
+    "num_particles": "samples of z per image in the ELBO",
+    "seed": "random seed",
+    "ckpt_every": "also checkpoint every this many SVI steps (default: 0, at epoch ends only)",
+    "iwae_samples": "k of the final IWAE log-likelihood, 0 skips it",
+    "iwae_images": "test images for the IWAE estimate",
 }
-# flag -> (VAEConfig field, choices, help)
+# VAEConfig field -> (choices, help)
 _CHOICES = {
-    "--arch": ("arch", ARCHS, f"network architecture (default: {_D.arch})"),
-    "--likelihood": ("likelihood", LIKELIHOODS, f"pixel likelihood p(x | z) (default: {_D.likelihood})"),
-    "--elbo": ("elbo", ELBOS, "fast (FastTrace_ELBO), fast-meanfield (closed-form KL), or Pyro's trace "
-                              "(Trace_ELBO), meanfield (TraceMeanField_ELBO), jit (JitTrace_ELBO) "
-                              f"(default: {_D.elbo})"),
-    "--binarize": ("binarize", BINARIZE, "auto: a fixed binary copy for bernoulli, none otherwise; dynamic: "
-                                         f"fresh binary pixels every batch (default: {_D.binarize})"),
+    "arch": (ARCHS, "network architecture"),
+    "likelihood": (LIKELIHOODS, "pixel likelihood p(x | z)"),
+    "elbo": (ELBOS, "fast (FastTrace_ELBO), fast-meanfield (closed-form KL), or Pyro's trace (Trace_ELBO), "
+                    "meanfield (TraceMeanField_ELBO), jit (JitTrace_ELBO)"),
+    "binarize": (BINARIZE, "auto: a fixed binary copy for bernoulli, none otherwise; dynamic: fresh binary "
+                           "pixels every batch"),
 }
 
 
@@ -57,16 +51,20 @@ def register(train, top) -> None:
     p = train.add_parser("vae", help="train a variational autoencoder with Pyro SVI",
                          description="Train a VAE with SVI; writes metrics, checkpoints and figures to "
                                      "--out.")
-    for flag, (_, typ, help_) in _FLAGS.items():
-        p.add_argument(flag, type=typ, default=None, help=help_, nargs="+" if flag == "--hidden" else None)
-    for flag, (_, choices, help_) in _CHOICES.items():
-        p.add_argument(flag, choices=choices, default=None, help=help_)
+    add_field_options(p, _D, _OPTIONS)
+    for name, (choices, help_) in _CHOICES.items():
+        p.add_argument(f"--{name}", choices=choices, help=f"{help_} (default: {getattr(_D, name)})")
+    p.add_argument("--hidden", type=int, nargs="+",
+                   help=f"hidden layer width(s), e.g. --hidden 512 256 (default: {_D.hidden[0]})")
+    p.add_argument("--ae-epochs", type=int,
+                   help="autoencoder epochs for the AE-vs-VAE figure, 0 skips it (default: --epochs)")
     p.add_argument("--conditional", action="store_true", default=None,
                    help="conditional VAE p(x | z, y) on the data set's labels (default: unconditional)")
     p.add_argument("--no-figures", action="store_true", default=None,
                    help="skip the figures (default: draw them)")
     p.add_argument("--config", type=Path,
-                   help="JSON file of VAEConfig fields; options given on the command line override it")
+                   help="JSON file of VAEConfig fields; options given on the command line override it "
+                        "(default: none)")
     p.add_argument("--out", default="runs/vae", help="run folder")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its config.json and checkpoints/last.pt")
@@ -82,9 +80,9 @@ def options_from_args(args: argparse.Namespace) -> dict:
         d = json.loads(args.config.read_text())
         if not isinstance(d, dict):
             raise ValueError(f"`--config` {str(args.config)!r} must hold a JSON object of VAEConfig fields")
-    for key, *_ in [*_FLAGS.values(), *_CHOICES.values()]:
-        if getattr(args, key) is not None:
-            d[key] = tuple(getattr(args, key)) if key == "hidden" else getattr(args, key)
+    d.update(given_fields(args, [*_OPTIONS, *_CHOICES, "ae_epochs"]))
+    if args.hidden is not None:
+        d["hidden"] = tuple(args.hidden)
     if getattr(args, "device", None) is not None:  # the global --device
         d["device"] = args.device
     if args.no_figures:
