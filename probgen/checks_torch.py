@@ -3,7 +3,7 @@ every model family (VAE, GAN nets, DDPM) and by the sample-quality metrics.
 
 Each bad input becomes one ``ValueError``/``TypeError`` that names the argument, echoes what was given and
 says the fix, before it can surface as a traceback from inside torch or Pyro. The scalar checks
-(``check_int``, ``check_num_classes``, ...) live in :mod:`probgen.checks`, which imports no torch.
+(``check_int``, ``check_num_classes``, ...) live in ``probgen.checks``, which imports no torch.
 
 Costs: shape and dtype checks are attribute reads; a value check is one ``aminmax`` pass over the batch
 (so it also catches NaN and infinities). Both functions do nothing while ``torch.jit`` traces, where a

@@ -2,7 +2,7 @@
 
 A run seeds everything with its ``seed`` once, before building its model. Where it needs another random
 stream (each process of a torchrun job, a multi-process resume, a retry after a rollback), it reseeds with
-:func:`derive_seed`, the one formula every trainer uses.
+``derive_seed``, the one formula every trainer uses.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def derive_seed(seed: int, *, rank: int = 0, step: int = 0, attempt: int = 0) ->
     retry (after rollbacks). NumPy's ``SeedSequence`` mixes the four numbers, so nearby values give
     unrelated streams and no two of them collide the way sums such as ``seed + 7919 * rank`` can.
 
-    Returns an int in [0, 2**32), suitable for :func:`seed`.
+    Returns an int in [0, 2**32), suitable for ``seed``.
     """
     return int(np.random.SeedSequence([seed, rank, step, attempt]).generate_state(1)[0])
 
@@ -55,7 +55,7 @@ def get_rng_state() -> dict:
 
 
 def set_rng_state(state: dict) -> None:
-    """Restore what :func:`get_rng_state` captured."""
+    """Restore what ``get_rng_state`` captured."""
     random.setstate(_to_tuples(state["python"]))
     n = state["numpy"]
     np.random.set_state(

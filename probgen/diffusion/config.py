@@ -22,7 +22,7 @@ def _plain(d: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class DDPMConfig:
-    """A DDPM's process and noise-prediction network (the keyword arguments of :class:`DDPM`)."""
+    """A DDPM's process and noise-prediction network (the keyword arguments of ``DDPM``)."""
 
     x_shape: tuple[int, int, int] = (1, 28, 28)  # image shape (C, H, W)
     timesteps: int = 1000  # T, diffusion steps

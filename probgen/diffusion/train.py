@@ -1,17 +1,17 @@
 """Training a DDPM: Algorithm 1 of Ho et al. (2020, arXiv 2006.11239) with Adam, an EMA of the weights,
 learning-rate warm-up and gradient clipping (their training details, scaled down), on the shared training
-spine (:class:`probgen.training.StepLoop`).
+spine (``probgen.training.StepLoop``).
 
-``train_ddpm(config, out, resume=...)`` (or :class:`DDPMTrainer`) writes into the run folder ``out``:
+``train_ddpm(config, out, resume=...)`` (or ``DDPMTrainer``) writes into the run folder ``out``:
 
-* ``config.json``: the :class:`~probgen.diffusion.TrainConfig`, with the full model configuration;
+* ``config.json``: the ``TrainConfig``, with the full model configuration;
 * ``metrics.csv``: every ``log_every`` steps the mean loss since the last row, the learning rate, images/s;
 * ``checkpoints/last.pt`` every ``ckpt_every`` steps and at the end: a full resumable state (weights,
   EMA, optimiser, step, data position, RNG), atomic and ``weights_only``-loadable;
 * ``figures/samples_<step>.png`` every ``sample_every`` steps, ``figures/samples.png`` and
   ``figures/loss.png`` at the end (grids drawn from the same noise each time).
 
-A non-finite loss stops training with :class:`~probgen.errors.TrainingDiverged` before the bad step is
+A non-finite loss stops training with ``TrainingDiverged`` before the bad step is
 applied, naming the step and the last good checkpoint, which is left as it was.
 """
 
@@ -42,8 +42,8 @@ __all__ = ["DDPMTrainer", "DivergenceError", "as_image_data", "train_ddpm"]
 
 
 def as_image_data(data) -> ImageData:
-    """``data`` as :class:`ImageData`: an ImageData, an (images, labels) pair, an images tensor
-    (N, C, H, W) or a data set name for :func:`probgen.data.load_dataset` (train split).
+    """``data`` as ``ImageData``: an ImageData, an (images, labels) pair, an images tensor
+    (N, C, H, W) or a data set name for ``probgen.data.load_dataset`` (train split).
 
     Labels may be None (an images tensor has none)."""
     if isinstance(data, str):
@@ -57,17 +57,17 @@ def as_image_data(data) -> ImageData:
 
 
 class DDPMTrainer(StepLoop):
-    """Train a :class:`DDPM` on images.
+    """Train a ``DDPM`` on images.
 
     Args:
-        config: a :class:`TrainConfig` or a dict of its fields (None: defaults; on resume, the run's).
+        config: a ``TrainConfig`` or a dict of its fields (None: defaults; on resume, the run's).
         out: the run folder for metrics, figures and checkpoints (None: write nothing).
         resume: continue the run in ``out``: its ``config.json`` must agree with ``config`` except in
             ``TrainConfig.RESUMABLE`` keys, and training goes on from ``checkpoints/last.pt``.
         ddpm: the model (default: built from ``config.model`` for the data's image shape; when given,
             ``config.model`` is ignored and ``config.json`` records this model's configuration); moved to
             ``config.device``, with an EMA copy added when ``config.ema > 0``.
-        data: training images (default: ``config.data``): see :func:`as_image_data`; images
+        data: training images (default: ``config.data``): see ``as_image_data``; images
             (N, C, H, W) in [0, 1].
         log: where messages go (default: stderr).
     """
@@ -124,7 +124,7 @@ class DDPMTrainer(StepLoop):
                 "ema_updates": self.ema.updates if self.ema else 0}
 
     def load_state_dict(self, state: dict) -> None:
-        """Resume from :meth:`state_dict` (e.g. ``RunDir(out).load("last")``)."""
+        """Resume from ``state_dict`` (e.g. ``RunDir(out).load("last")``)."""
         mine = self.ddpm.config.to_dict()
         if DDPMConfig.from_checkpoint(state.get("ddpm_config") or {}).to_dict() != mine:
             raise ValueError(f"the checkpoint's DDPM ({state.get('ddpm_config')}) differs from this one "
@@ -222,11 +222,11 @@ def train_ddpm(config: TrainConfig | dict | None = None, out=None, *, resume: bo
     """Train a DDPM and return it: ``train_ddpm({"steps": 3000, "model": {"timesteps": 1000}}, "runs/ddpm")``.
 
     Args:
-        config: a :class:`TrainConfig` or a dict of its fields (None: defaults; on resume, the run's).
+        config: a ``TrainConfig`` or a dict of its fields (None: defaults; on resume, the run's).
         out: the run folder for metrics, figures and checkpoints (None: write nothing).
         resume: continue the run in ``out`` (its ``config.json``; a dict ``config`` may then change only
             ``TrainConfig.RESUMABLE`` keys, e.g. ``{"steps": 6000}``) from ``checkpoints/last.pt``.
-        ddpm: a :class:`DDPM` to train instead of one built from ``config.model``.
+        ddpm: a ``DDPM`` to train instead of one built from ``config.model``.
         data: images instead of the data set ``config.data``: an ImageData, (images, labels), or an images
             tensor (N, C, H, W) in [0, 1].
     """

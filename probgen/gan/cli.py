@@ -3,7 +3,7 @@
 Options left out are "not given" (None), so that ``--resume`` can tell them from defaults: a resumed run
 keeps its saved ``config.json`` and takes from the command line only what a resume may change
 (``GANConfig.RESUMABLE``). This module imports no torch until a command runs (``probgen train gan --help``
-reads the choices from :mod:`probgen.gan.config`).
+reads the choices from ``probgen.gan.config``).
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def _dest(flag: str) -> str:
 
 
 def config_from_args(args: argparse.Namespace) -> GANConfig:
-    """The :class:`GANConfig` of a new run that parsed command-line arguments describe."""
+    """The ``GANConfig`` of a new run that parsed command-line arguments describe."""
     return config_from_dict(GANConfig, options_from_args(args))
 
 
@@ -162,7 +162,7 @@ def register(train, top) -> None:
 
 
 def demo(run, quick: bool) -> str:
-    """The GAN section of ``probgen demo`` (see :mod:`probgen.gan.demo`)."""
+    """The GAN section of ``probgen demo`` (see ``probgen.gan.demo``)."""
     from probgen.gan.demo import run_demo
 
     return run_demo(run, quick)

@@ -2,7 +2,7 @@
 
 The names of the built-in architectures, losses and DiffAugment policies live here too, so that
 ``probgen train gan --help`` can list them without importing torch; tests check them against the registry
-(:func:`probgen.gan.list_models`), :data:`probgen.gan.losses` and :mod:`probgen.gan.diffaugment`.
+(``probgen.gan.list_models``), ``probgen.gan.losses`` and ``probgen.gan.diffaugment``.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def check_architecture(role: str, name: str) -> str:
 
 @dataclass
 class GANConfig:
-    """Everything a GAN training run needs; unknown keys raise in :meth:`from_dict`."""
+    """Everything a GAN training run needs; unknown keys raise in ``from_dict``."""
 
     arch: str = "dcgan"  # generator architecture: list_models("generator")
     disc: str = "dcgan"  # discriminator architecture: list_models("discriminator")

@@ -1,7 +1,7 @@
 """The GAN training loop: logging, sample grids, curves, checkpoints, NaN rollback, best-by-score.
 
-:class:`GANTrainer` drives a :class:`~probgen.gan.train.GANStepper` for ``config.steps`` steps on the shared
-training spine (:class:`probgen.training.StepLoop`) and, on rank 0 of a distributed job, writes into the run
+``GANTrainer`` drives a ``GANStepper`` for ``config.steps`` steps on the shared
+training spine (``probgen.training.StepLoop``) and, on rank 0 of a distributed job, writes into the run
 folder ``out``:
 
 * ``metrics.csv``: every ``log_every`` steps, the D and G losses, the minimax objective J, D(x) and
@@ -16,7 +16,7 @@ folder ``out``:
 Robustness: when a loss or weight turns NaN/inf the trainer rolls back to the last good state (the last
 checkpoint, or the start), reseeds (``probgen.seeding.derive_seed`` with the rollback count) so the same
 blow-up does not simply repeat, and goes on; after ``max_rollbacks`` it stops with
-:class:`~probgen.errors.TrainingDiverged`, naming the step and the last good checkpoint.
+``TrainingDiverged``, naming the step and the last good checkpoint.
 """
 
 from __future__ import annotations
@@ -58,13 +58,13 @@ class GANTrainer(StepLoop):
     """Train a GAN on a data set.
 
     Args:
-        config: the run's :class:`GANConfig` (or a dict of its fields).
+        config: the run's ``GANConfig`` (or a dict of its fields).
         out: the run folder for metrics, figures and checkpoints (None: write nothing).
         resume: continue the run in ``out``: its ``config.json`` must agree with ``config`` except in
             ``GANConfig.RESUMABLE`` keys, and training goes on from ``checkpoints/last.pt``.
         data: training images (default: ``load_dataset(config.data, "train")``).
         gan: networks to train (default: built from ``config`` for the data's shape).
-        ctx: distributed context (default: :func:`probgen.distributed.setup_distributed`).
+        ctx: distributed context (default: ``probgen.distributed.setup_distributed``).
         score_fn: ``score_fn(gan) -> float``, lower is better (e.g. FID); used every ``eval_every`` steps
             to keep ``checkpoints/best.pt``.
         log: where messages go (rollbacks, a finished run); default: stderr on rank 0.
@@ -117,7 +117,7 @@ class GANTrainer(StepLoop):
                 "fixed_y": self.fixed_y}
 
     def load_state_dict(self, state: dict) -> None:
-        """Resume from :meth:`state_dict` (e.g. ``RunDir(out).load("last")``)."""
+        """Resume from ``state_dict`` (e.g. ``RunDir(out).load("last")``)."""
         if upgrade_spec(state.get("spec") or {}) != self.gan.spec:
             raise ValueError(f"the checkpoint's GAN ({state.get('spec')}) differs from this run's "
                              f"({self.gan.spec}); resume with the configuration it was trained with")
@@ -250,10 +250,10 @@ def train_gan(config: GANConfig | dict | None = None, out=None, *, resume: bool 
     """Build, train and return a GAN: ``train_gan(GANConfig(steps=500, disc="patchgan"), "runs/gan")``.
 
     Args:
-        config: a :class:`GANConfig`, a dict of its fields, or None (defaults; on resume, the run's).
+        config: a ``GANConfig``, a dict of its fields, or None (defaults; on resume, the run's).
         out: the run folder (None: write nothing).
         resume: continue the run in ``out`` (its ``config.json``; a dict ``config`` may then change only
             ``GANConfig.RESUMABLE`` keys, e.g. ``{"steps": 5000}``) from ``checkpoints/last.pt``.
-        **kwargs: ``data``, ``gan``, ``ctx``, ``score_fn``, ``score_name``, ``log`` of :class:`GANTrainer`.
+        **kwargs: ``data``, ``gan``, ``ctx``, ``score_fn``, ``score_name``, ``log`` of ``GANTrainer``.
     """
     return GANTrainer(config, out, resume=resume, **kwargs).fit()

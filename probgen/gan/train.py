@@ -4,16 +4,16 @@ Each training step is ``d_steps`` (k) discriminator updates with G held fixed (f
 ``no_grad``), then one generator update with D held fixed (D's parameters stop requiring grad), each an Adam
 step on a fresh mini-batch and fresh noise. Options: an EMA of G's weights (sampling uses it), the R1
 penalty on real data, DiffAugment on both players' inputs, bf16 autocast and channels-last on CUDA,
-``torch.compile``, and data parallelism over ``torchrun`` processes via :mod:`probgen.distributed`.
+``torch.compile``, and data parallelism over ``torchrun`` processes via ``probgen.distributed``.
 
-Gradients are averaged across processes with :meth:`DistContext.average_gradients` rather than by
+Gradients are averaged across processes with ``DistContext.average_gradients`` rather than by
 wrapping the nets in DistributedDataParallel: DDP cannot differentiate twice (R1 and WGAN-GP need
 ``create_graph=True``) and expects every parameter that required grad at wrapping time to get a gradient
 in every backward, which the alternating updates break. Initial weights are broadcast from rank 0, every
 rank draws its own noise, and each rank then applies identical averaged updates.
 
-The loop around these steps (logging, checkpoints, NaN rollback, best-by-FID) is :mod:`probgen.gan.loop`;
-the configuration, :class:`~probgen.gan.config.GANConfig`, is in :mod:`probgen.gan.config`.
+The loop around these steps (logging, checkpoints, NaN rollback, best-by-FID) is ``probgen.gan.loop``;
+the configuration, ``GANConfig``, is in ``probgen.gan.config``.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def build_gan(config: GANConfig, channels: int, image_size: int, num_classes: in
 
 
 class GANStepper:
-    """The optimisers and the two update steps for a :class:`GAN` (no loop, no files).
+    """The optimisers and the two update steps for a ``GAN`` (no loop, no files).
 
     Args:
         gan: the networks (moved to ``ctx.device``).

@@ -1,12 +1,12 @@
 """probgen.training: the spine that the VAE, GAN and DDPM trainers share.
 
-* :mod:`probgen.training.loop`: ``StepLoop`` (the loop skeleton), ``BatchStream`` (endless batches that
+* ``probgen.training.loop``: ``StepLoop`` (the loop skeleton), ``BatchStream`` (endless batches that
   resume mid-epoch), ``due`` (cadences), ``EMA`` (moving average of weights with warm-up), ``fixed_rng``
   (fixed-noise sample grids, repeatable evaluation).
-* :mod:`probgen.training.config` (no torch): ``resolve_run_config``, the run's ``config.json`` and the
+* ``probgen.training.config`` (no torch): ``resolve_run_config``, the run's ``config.json`` and the
   keys that may change on resume.
 
-Seeds: :func:`probgen.seeding.derive_seed`; the divergence error: :class:`probgen.errors.TrainingDiverged`.
+Seeds: ``probgen.seeding.derive_seed``; the divergence error: ``probgen.errors.TrainingDiverged``.
 Names load on first use, so importing this package imports no torch.
 """
 

@@ -1,7 +1,7 @@
 """Run configurations and what may change on resume (imports no torch, so the CLI can use it cheaply).
 
 A run folder holds the configuration it was trained with in ``config.json``. Resuming respects it:
-:func:`resolve_run_config` starts from the saved configuration, lets the options given now override only
+``resolve_run_config`` starts from the saved configuration, lets the options given now override only
 the keys the config class lists in ``RESUMABLE`` (the step/epoch budget, evaluation, logging and
 checkpoint cadence, the device, ...), and refuses anything else with a message naming each differing key.
 It only reads: no folder, no ``config.json`` is written before the configuration has been validated.

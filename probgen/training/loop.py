@@ -3,18 +3,18 @@
 In the style of torchvision's ``references/classification/utils.py`` (small shared helpers, no framework)
 and diffusers' ``EMAModel`` (one EMA for every trainer):
 
-* :func:`due`: the "every N steps, and at the last one" test of every cadence (logging, checkpoints,
+* ``due``: the "every N steps, and at the last one" test of every cadence (logging, checkpoints,
   sample grids, evaluation).
-* :class:`BatchStream`: endless batches, epoch after epoch, from any position, so that a run resumed
+* ``BatchStream``: endless batches, epoch after epoch, from any position, so that a run resumed
   mid-epoch sees exactly the batches an uninterrupted one would.
-* :class:`EMA`: an exponential moving average of a module's weights with warm-up.
-* :func:`fixed_rng`: a block run on its own seeded random stream (fixed-noise sample grids, repeatable
-  evaluation) that leaves the training's stream untouched; :func:`eval_mode`, a block with a module in
+* ``EMA``: an exponential moving average of a module's weights with warm-up.
+* ``fixed_rng``: a block run on its own seeded random stream (fixed-noise sample grids, repeatable
+  evaluation) that leaves the training's stream untouched; ``eval_mode``, a block with a module in
   eval mode.
-* :class:`StepLoop`: the loop skeleton. A trainer subclasses it, counts in steps, and fills in
+* ``StepLoop``: the loop skeleton. A trainer subclasses it, counts in steps, and fills in
   ``train_step``, ``after_step``, ``state_dict`` and ``load_state_dict``; the skeleton opens the run folder
   (resuming from ``checkpoints/last.pt``), runs the steps under a progress bar, writes checkpoints and
-  builds the :class:`~probgen.errors.TrainingDiverged` message (the step and the last good checkpoint).
+  builds the ``TrainingDiverged`` message (the step and the last good checkpoint).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class BatchStream:
 
     Epoch e of the stream iterates the loader after ``loader.set_epoch(first_epoch + e)``; a loader whose
     order depends only on its seed and the epoch (``probgen.data.TensorLoader``) then gives the same
-    batches to a run resumed mid-epoch as to an uninterrupted one. Set :attr:`seen` to jump (resume,
+    batches to a run resumed mid-epoch as to an uninterrupted one. Set ``seen`` to jump (resume,
     rollback): the next batch is the one after that many.
 
     Args:
@@ -92,7 +92,7 @@ class EMA:
     After n earlier updates, ``average <- d average + (1 - d) model`` with ``d = min(decay, (1 + n) / (10 +
     n))``: the warm-up of TensorFlow's ``ExponentialMovingAverage`` and diffusers' ``EMAModel``, so that
     early samples do not come from the initial weights. Buffers (BatchNorm statistics) are copied.
-    The weights live in ``average``'s own state dict; :meth:`state_dict` holds the update count.
+    The weights live in ``average``'s own state dict; ``state_dict`` holds the update count.
     """
 
     def __init__(self, average: nn.Module, model: nn.Module, decay: float, updates: int = 0) -> None:
@@ -144,17 +144,17 @@ def eval_mode(module: nn.Module):
 class StepLoop:
     """The loop skeleton of the trainers: steps, batches, the run folder, checkpoints, divergence.
 
-    A subclass calls ``super().__init__`` with its loader, then :meth:`open_run` once its configuration,
+    A subclass calls ``super().__init__`` with its loader, then ``open_run`` once its configuration,
     model and data are built and checked (so nothing is written for an invalid run), and defines:
 
     * ``train_step()``: one training step, ``self.step += 1``;
-    * ``after_step(total)``: logging, checkpoints, sample grids, evaluation (each when :func:`due`);
+    * ``after_step(total)``: logging, checkpoints, sample grids, evaluation (each when ``due``);
     * ``state_dict()`` / ``load_state_dict(state)``: the full resumable state.
 
     Attributes:
         step: training steps done.
-        batches: the :class:`BatchStream` (``batches.seen`` is the data position).
-        run: the :class:`~probgen.runs.RunDir` on the writing process, else None.
+        batches: the ``BatchStream`` (``batches.seen`` is the data position).
+        run: the ``RunDir`` on the writing process, else None.
         saved_step: the step of the last checkpoint written (None: none yet).
     """
 

@@ -1,6 +1,6 @@
 """The VAE's input checks: the observation mask of inpainting, and image batches as a likelihood needs
-them. Both rest on :mod:`probgen.checks_torch` (labels too); shapes and widths are checked by
-:mod:`probgen.vae.config`."""
+them. Both rest on ``probgen.checks_torch`` (labels too); shapes and widths are checked by
+``probgen.vae.config``."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def check_mask(mask, x: torch.Tensor, name: str = "mask") -> torch.Tensor:
 def check_vae_images(x, x_shape: tuple[int, int, int], likelihood, *, who: str = "this VAE",
                      dtype: torch.dtype | None = None, name: str = "x") -> torch.Tensor:
     """A batch (B, C, H, W) for a VAE or autoencoder with ``likelihood``: finite, in [0, 1] when the
-    likelihood needs it, of the networks' dtype (:func:`probgen.checks_torch.check_image_batch`)."""
+    likelihood needs it, of the networks' dtype (``probgen.checks_torch.check_image_batch``)."""
     hint = (f"the {likelihood.name!r} likelihood needs pixels in [0, 1]: scale the images to [0, 1] (and "
             "binarize them for 'bernoulli', e.g. probgen.data.binarize_images), or use likelihood='gaussian'")
     return check_image_batch(x, x_shape, name=name, who=who, dtype=dtype, range_hint=hint,

@@ -1,8 +1,8 @@
 """``VAEConfig``: one dataclass for a VAE's networks and its training run (nanoGPT's ``GPTConfig`` habit).
 
 Every field is checked when the config is built, and unknown keys raise
-(``probgen.checks.config_from_dict``, also as :meth:`VAEConfig.from_dict`), so a typo in a config file or a
-keyword never passes silently. The model fields are exactly the arguments of :class:`probgen.vae.VAE`.
+(``probgen.checks.config_from_dict``, also as ``VAEConfig.from_dict``), so a typo in a config file or a
+keyword never passes silently. The model fields are exactly the arguments of ``probgen.vae.VAE``.
 This module imports no torch: ``probgen train vae --help`` reads it.
 """
 
@@ -87,7 +87,7 @@ class VAEConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     def model_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of :class:`probgen.vae.VAE` (``x_shape`` must be set)."""
+        """Keyword arguments of ``probgen.vae.VAE`` (``x_shape`` must be set)."""
         if self.x_shape is None:
             raise ValueError("`x_shape` is None; set it, or let the trainer take it from the data set")
         return dict(x_shape=tuple(self.x_shape), z_dim=self.z_dim, hidden=tuple(self.hidden),

@@ -1,17 +1,17 @@
-"""Training a :class:`~probgen.vae.VAE` with SVI, on the shared training spine (:mod:`probgen.training`).
+"""Training a ``VAE`` with SVI, on the shared training spine (``probgen.training``).
 
 ``train_vae(config, out, resume=...)`` loads the data set, trains with ``pyro.infer.SVI`` (by default the fast
-path, :class:`~probgen.vae.FastTrace_ELBO` with :class:`~probgen.vae.JointOptim` Adam), logs train and test
+path, ``FastTrace_ELBO`` with ``JointOptim`` Adam), logs train and test
 ELBO per epoch to ``out/metrics.csv``, keeps a resumable checkpoint ``out/checkpoints/last.pt`` (weights,
 optimizer state, Pyro param store, step, data position, every RNG) at the end of every epoch, every
 ``ckpt_every`` steps and at the end, saves ``out/model.pt`` and draws the figures. It counts in SVI steps,
 with ``epochs`` as the budget; a run resumed from a mid-epoch checkpoint continues from that very batch.
 
 Under ``torchrun`` each process trains on its shard of every epoch and gradients are averaged across
-processes before each optimizer step (:class:`probgen.distributed.DistContext`); rank 0 writes the files.
+processes before each optimizer step (``probgen.distributed.DistContext``); rank 0 writes the files.
 A single-process resume continues bit for bit; a multi-process one continues from the same weights
 and optimizer state with fresh per-process random streams (the checkpoint holds rank 0's RNG only).
-A loss that turns NaN or infinite stops the run with :class:`~probgen.errors.TrainingDiverged`, naming the
+A loss that turns NaN or infinite stops the run with ``TrainingDiverged``, naming the
 step and the last good checkpoint.
 """
 
@@ -45,7 +45,7 @@ __all__ = ["TrainResult", "TrainingDiverged", "VAETrainer", "evaluate_elbo", "ev
 
 @dataclass
 class TrainResult:
-    """What :func:`train_vae` produced."""
+    """What ``train_vae`` produced."""
 
     vae: VAE
     run: RunDir
@@ -126,7 +126,7 @@ class VAETrainer(StepLoop):
     """SVI on a VAE, one step per batch, with an ELBO row and a checkpoint at the end of every epoch.
 
     Args:
-        config: a resolved :class:`VAEConfig` (``x_shape`` set; :func:`train_vae` resolves it).
+        config: a resolved ``VAEConfig`` (``x_shape`` set; ``train_vae`` resolves it).
         out: the run folder (None: write nothing).
         resume: continue from ``out/checkpoints/last.pt`` when there is one.
         ctx: the (possibly single-process) distributed context.
@@ -234,14 +234,14 @@ def train_vae(config: VAEConfig | dict | None, out: str | Path, *, resume: bool 
     """Train a VAE as ``config`` says, into the run folder ``out``; see the module docstring.
 
     Args:
-        config: a :class:`VAEConfig`, a dict of its fields, or None (defaults; on resume, the run's).
+        config: a ``VAEConfig``, a dict of its fields, or None (defaults; on resume, the run's).
         out: the run folder.
         resume: continue the run in ``out``: its ``config.json`` is the configuration, which ``config``
             may change only in ``VAEConfig.RESUMABLE`` keys (e.g. ``{"epochs": 80}``); the model, optimizer,
             param store, RNGs and data position come from ``out/checkpoints/last.pt`` (a fresh start when
             there is none).
         quiet: no progress bar.
-        ctx: a distributed context (default: :func:`probgen.distributed.setup_distributed`).
+        ctx: a distributed context (default: ``probgen.distributed.setup_distributed``).
 
     Clears Pyro's param store. Raises ``probgen.errors.TrainingDiverged`` when the loss stops being finite.
     """
