@@ -11,6 +11,7 @@ from probgen.checks import (
     check_choice,
     check_float,
     check_int,
+    check_ints,
     check_num_classes,
     check_probability,
     config_from_dict,
@@ -27,6 +28,16 @@ def test_check_int():
     for bad in (True, 2.0, "3", None):
         with pytest.raises(TypeError, match=r"`n` must be an int"):
             check_int("n", bad, 1)
+
+
+def test_check_ints():
+    assert check_ints("x_shape", [1, 8, 8], 1, length=3) == (1, 8, 8)
+    assert check_ints("hidden", (), 1, empty_ok=True) == ()
+    for bad in ((1, 8), (1, 0, 8), (1.0, 8, 8), "188", None):
+        with pytest.raises(ValueError, match=r"`x_shape` must be 3 ints >= 1, got "):
+            check_ints("x_shape", bad, 1, length=3)
+    with pytest.raises(ValueError, match=r"`widths` must be a non-empty tuple of ints >= 1, got \(\)"):
+        check_ints("widths", (), 1)
 
 
 def test_check_float_and_probability():

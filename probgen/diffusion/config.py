@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
-from probgen.checks import check_choice, check_float, check_int, check_num_classes, config_from_dict
+from probgen import checks
 
 SCHEDULES = ("linear", "cosine")  # beta schedules (probgen.diffusion.schedule)
 METHODS = ("ddpm", "ddim")  # samplers (probgen.diffusion.sampling)
@@ -36,19 +36,19 @@ class DDPMConfig:
     clip_denoised: bool = True  # clip the predicted x_0 to [-1, 1] while sampling
 
     def __post_init__(self) -> None:
-        self.x_shape = _ints("x_shape", self.x_shape, 3)
-        self.channel_mults = _ints("channel_mults", self.channel_mults)
-        self.timesteps = check_int("timesteps", self.timesteps, 2)
-        self.base_channels = check_int("base_channels", self.base_channels, 1)
-        self.num_res_blocks = check_int("num_res_blocks", self.num_res_blocks, 1)
-        self.num_classes = check_num_classes(self.num_classes)
-        check_choice("schedule", self.schedule, SCHEDULES)
-        self.dropout = check_float("dropout", self.dropout, 0.0, 1.0, high_open=True)
+        self.x_shape = checks.check_ints("x_shape", self.x_shape, 1, length=3)
+        self.channel_mults = checks.check_ints("channel_mults", self.channel_mults, 1)
+        self.timesteps = checks.check_int("timesteps", self.timesteps, 2)
+        self.base_channels = checks.check_int("base_channels", self.base_channels, 1)
+        self.num_res_blocks = checks.check_int("num_res_blocks", self.num_res_blocks, 1)
+        self.num_classes = checks.check_num_classes(self.num_classes)
+        checks.check_choice("schedule", self.schedule, SCHEDULES)
+        self.dropout = checks.check_float("dropout", self.dropout, 0.0, 1.0, high_open=True)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> DDPMConfig:
         """``probgen.checks.config_from_dict(DDPMConfig, values)``: unknown keys raise, naming the closest."""
-        return config_from_dict(cls, values)
+        return checks.config_from_dict(cls, values)
 
     @classmethod
     def from_checkpoint(cls, values: dict[str, Any]) -> DDPMConfig:
@@ -92,11 +92,11 @@ class TrainConfig:
         for name, low in (("steps", 1), ("batch_size", 1), ("log_every", 1), ("ckpt_every", 1),
                           ("sample_steps", 1), ("num_samples", 1), ("warmup", 0), ("seed", 0),
                           ("sample_every", 0)):
-            setattr(self, name, check_int(name, getattr(self, name), low))
-        self.lr = check_float("lr", self.lr, 0.0, low_open=True)
-        self.ema = check_float("ema", self.ema, 0.0, 1.0, high_open=True)
-        self.grad_clip = check_float("grad_clip", self.grad_clip, 0.0)
-        check_choice("sample_method", self.sample_method, METHODS)
+            setattr(self, name, checks.check_int(name, getattr(self, name), low))
+        self.lr = checks.check_float("lr", self.lr, 0.0, low_open=True)
+        self.ema = checks.check_float("ema", self.ema, 0.0, 1.0, high_open=True)
+        self.grad_clip = checks.check_float("grad_clip", self.grad_clip, 0.0)
+        checks.check_choice("sample_method", self.sample_method, METHODS)
         if not isinstance(self.model, dict):
             raise TypeError(f"`model` must be a dict of DDPMConfig fields, got {type(self.model).__name__}")
         DDPMConfig.from_dict(self.model)  # its fields are checked now, not when the model is built
@@ -104,20 +104,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
         """``probgen.checks.config_from_dict(TrainConfig, values)``."""
-        return config_from_dict(cls, values)
+        return checks.config_from_dict(cls, values)
 
     def to_dict(self) -> dict[str, Any]:
         return _plain(asdict(self))
-
-
-def _ints(name: str, values, length: int | None = None) -> tuple[int, ...]:
-    """A non-empty tuple of positive ints (of ``length`` entries when given)."""
-    try:
-        t = tuple(values)
-    except TypeError:
-        t = ()
-    if not t or (length is not None and len(t) != length) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in t):
-        what = f"{length} positive ints" if length else "a non-empty tuple of positive ints"
-        raise ValueError(f"`{name}` must be {what}, got {values!r}")
-    return t

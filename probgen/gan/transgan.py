@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from probgen.checks import check_int, check_num_classes
+from probgen.checks import check_int, check_ints, check_num_classes
 from probgen.gan._blocks import Block, linear, with_label
 from probgen.gan.registry import register_model
 
@@ -63,10 +63,7 @@ class TransformerGenerator(nn.Module):
                         ("patch_size", patch_size), ("dim", dim), ("heads", heads), ("embed_dim", embed_dim)):
             check_int(name, v, 1)
         num_classes = check_num_classes(num_classes)
-        depth = tuple(depth)
-        if not depth:
-            raise ValueError("`depth` must list at least one positive block count per stage, got ()")
-        depth = tuple(check_int(f"depth[{i}]", d, 1) for i, d in enumerate(depth))
+        depth = check_ints("depth", depth, 1)  # blocks per stage
         self.latent_dim, self.channels, self.image_size = latent_dim, channels, image_size
         self.num_classes, self.patch_size = num_classes, patch_size
         self.grids = _grid_sizes(image_size, patch_size, len(depth))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
-from probgen.checks import check_choice, check_float, check_int, check_num_classes, config_from_dict
+from probgen import checks
 
 ELBOS = ("fast", "fast-meanfield", "trace", "meanfield", "jit")
 BINARIZE = ("auto", "none", "threshold", "stochastic", "dynamic")
@@ -57,30 +57,30 @@ class VAEConfig:
         if self.x_shape is not None:
             self.x_shape = check_x_shape(self.x_shape)
         self.hidden = check_hidden(self.hidden)
-        self.conv_channels = check_widths("conv_channels", self.conv_channels)
+        self.conv_channels = checks.check_ints("conv_channels", self.conv_channels, 1)
         for name, low in (("z_dim", 1), ("epochs", 1), ("batch_size", 1), ("num_particles", 1), ("seed", 0),
                           ("iwae_samples", 0), ("iwae_images", 0), ("ckpt_every", 0)):
-            setattr(self, name, check_int(name, getattr(self, name), low))
+            setattr(self, name, checks.check_int(name, getattr(self, name), low))
         if self.ae_epochs is not None:
-            self.ae_epochs = check_int("ae_epochs", self.ae_epochs, 0)
-        self.num_classes = check_num_classes(self.num_classes)
-        self.lr = check_float("lr", self.lr, 0.0, low_open=True)
-        self.min_scale = check_float("min_scale", self.min_scale, 0.0, low_open=True)
-        check_choice("elbo", self.elbo, ELBOS)
-        check_choice("binarize", self.binarize, BINARIZE)
+            self.ae_epochs = checks.check_int("ae_epochs", self.ae_epochs, 0)
+        self.num_classes = checks.check_num_classes(self.num_classes)
+        self.lr = checks.check_float("lr", self.lr, 0.0, low_open=True)
+        self.min_scale = checks.check_float("min_scale", self.min_scale, 0.0, low_open=True)
+        checks.check_choice("elbo", self.elbo, ELBOS)
+        checks.check_choice("binarize", self.binarize, BINARIZE)
         if self.likelihood not in LIKELIHOODS:
             from probgen.vae.likelihoods import list_likelihoods
 
-            check_choice("likelihood", self.likelihood, list_likelihoods())
+            checks.check_choice("likelihood", self.likelihood, list_likelihoods())
         if self.arch not in ARCHS:
             from probgen.vae.nets import list_archs
 
-            check_choice("arch", self.arch, list_archs())
+            checks.check_choice("arch", self.arch, list_archs())
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> VAEConfig:
         """``probgen.checks.config_from_dict(VAEConfig, d)``: unknown keys raise, naming the closest one."""
-        return config_from_dict(cls, d)
+        return checks.config_from_dict(cls, d)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (tuples as lists)."""
@@ -102,32 +102,12 @@ class VAEConfig:
 
 
 def check_x_shape(x_shape) -> tuple[int, int, int]:
-    """An image shape (C, H, W) of positive ints."""
-    try:
-        shape = tuple(int(s) for s in x_shape)
-        ok = len(shape) == 3 and all(s > 0 for s in shape) and all(int(s) == s for s in x_shape)
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(f"`x_shape` must be (C, H, W) with positive ints, e.g. (1, 28, 28); got {x_shape!r}")
-    return shape
+    """An image shape (C, H, W) of positive ints, e.g. (1, 28, 28)."""
+    return checks.check_ints("x_shape", x_shape, 1, length=3)
 
 
 def check_hidden(hidden) -> tuple[int, ...]:
     """Hidden layer widths: an int or a tuple of positive ints (``()``: linear networks)."""
     if isinstance(hidden, int) and not isinstance(hidden, bool):
         hidden = (hidden,)
-    return check_widths("hidden", hidden, empty_ok=True)
-
-
-def check_widths(name: str, widths, empty_ok: bool = False) -> tuple[int, ...]:
-    """A tuple of positive ints (layer widths); a list is accepted."""
-    try:
-        w = tuple(widths)
-    except TypeError:
-        w = None
-    if w is None or (not w and not empty_ok) or not all(isinstance(v, int) and not isinstance(v, bool)
-                                                        and v > 0 for v in w):
-        empty = " (() for linear nets)" if empty_ok else ""
-        raise ValueError(f"`{name}` must be a positive int or a tuple of them{empty}, got {widths!r}")
-    return w
+    return checks.check_ints("hidden", hidden, 1, empty_ok=True)

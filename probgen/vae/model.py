@@ -25,12 +25,12 @@ from pyro.params.param_store import param_with_module_name
 from torch import nn
 
 from probgen.checkpoint import load_checkpoint, save_checkpoint
-from probgen.checks import check_float, check_int, check_num_classes
+from probgen.checks import check_float, check_int, check_ints, check_num_classes
 from probgen.checks_torch import check_labels
 from probgen.errors import CheckpointError
 from probgen.vae import estimators
 from probgen.vae.checks import check_mask, check_vae_images
-from probgen.vae.config import check_hidden, check_widths, check_x_shape
+from probgen.vae.config import check_hidden, check_x_shape
 from probgen.vae.likelihoods import get_likelihood
 from probgen.vae.nets import build_nets
 
@@ -65,7 +65,7 @@ class VAE(nn.Module):
         self.num_classes = check_num_classes(num_classes)
         self.min_scale = check_float("min_scale", min_scale, 0.0, low_open=True)
         self.arch, self.name = arch, str(name)
-        self.conv_channels = check_widths("conv_channels", conv_channels)
+        self.conv_channels = check_ints("conv_channels", conv_channels, 1)
         self.likelihood = get_likelihood(likelihood, self.min_scale)
         self.encoder, self.decoder = build_nets(arch, self.x_shape, self.z_dim, self.hidden,
                                                 self.num_classes or 0, self.likelihood.params_per_channel,

@@ -160,7 +160,7 @@ def test_transformer_generator_upsamples_token_grids():
         ("discriminator", "patchgan", {"image_size": 16, "n_layers": 4}, r"shrinks a 16x16 image"),
         ("discriminator", "dcgan", {"norm": "layer"}, r"`norm`='layer'"),
         ("generator", "dcgan", {"ngf": 0}, r"`ngf` must be an int >= 1"),
-        ("generator", "transformer", {"depth": (2, 0)}, r"`depth\[1\]` must be an int >= 1"),
+        ("generator", "transformer", {"depth": (2, 0)}, r"`depth` must be a non-empty tuple of ints >= 1"),
     ] + [(role, name, {"num_classes": 0}, r"`num_classes`=0: in probgen an unconditional model has "
           r"`num_classes`=None") for role, name in ALL],
 )
