@@ -33,11 +33,11 @@ import torch.nn.functional as F
 
 from probgen import seed
 from probgen.data import load_dataset, make_loader
+from probgen.gan.config import GANConfig
 from probgen.gan.evaluate import balanced_labels, evaluate, fid_score_fn
 from probgen.gan.loop import GANTrainer
 from probgen.gan.model import GAN
-from probgen.gan.train import GANConfig, GANStepper, build_gan
-from probgen.runs import RunDir
+from probgen.gan.train import GANStepper, build_gan
 
 # The fixed quality budget: widths, steps and batch of every configuration (2 CPU cores).
 STEPS = 3000
@@ -97,7 +97,7 @@ def _reference_step(G, D, og, od, x, nz, pytorch_examples: bool = False) -> None
 def speed(quick: bool, repeats: int, block: int, width: int, batch: int) -> list[dict]:
     cfg = GANConfig(g_cfg={"ngf": width}, d_cfg={"ndf": width}, batch_size=batch, device="cpu")
     seed(0)
-    gan = build_gan(cfg, 1, 28, 0)
+    gan = build_gan(cfg, 1, 28, None)
     ref_nets = [copy.deepcopy(gan) for _ in range(2)]
     stepper = GANStepper(gan, cfg)
     refs = []
@@ -158,11 +158,9 @@ def train_one(name: str, out: Path, quick: bool, eval_every: int, fid_samples: i
     every = settings["steps"] if quick else eval_every
     cfg = GANConfig.from_dict({**settings, "device": "cpu", "batch_size": 64, "log_every": 1 if quick else 50,
                                "sample_every": every, "ckpt_every": every, "eval_every": every})
-    run = RunDir(out / name, cfg.to_dict(), resume=True)
-    trainer = GANTrainer(cfg, run=run, score_fn=fid_score_fn("mnist-5k", fid_samples), log=lambda m: None)
-    if run.has("last"):
-        trainer.load_state_dict(run.load("last"))
-        run.truncate_metrics("step", trainer.step)
+    trainer = GANTrainer(cfg, out / name, resume=True, score_fn=fid_score_fn("mnist-5k", fid_samples),
+                         log=lambda m: None)  # continues a run already there
+    run = trainer.run
     t0 = time.perf_counter()
     trainer.fit()
     seconds = time.perf_counter() - t0

@@ -47,11 +47,8 @@ from pyro.infer import SVI, Trace_ELBO
 import probgen
 from probgen.compare import SampleView, compare_models, comparison_figure, comparison_table
 from probgen.data import binarize_images, load_dataset, make_loader
-from probgen.gan.loop import GANTrainer
-from probgen.gan.model import GAN
-from probgen.gan.train import GANConfig
+from probgen.gan import GAN, GANConfig, GANTrainer
 from probgen.metrics import SampleEvaluator
-from probgen.runs import RunDir
 from probgen.vae import VAE
 
 SMOKE_ARGS = ["--out", "{out}", "--vae-epochs", "1", "--hidden", "16", "--z-dim", "4", "--gan-steps", "2",
@@ -107,12 +104,12 @@ def train_gan(args, train, out: Path) -> tuple[GAN, GAN, dict]:
                     device="cpu", seed=args.seed, log_every=max(1, min(50, args.gan_steps)),
                     sample_every=max(1, args.gan_steps // 4),
                     ckpt_every=args.gan_eval_every or args.gan_steps, eval_every=args.gan_eval_every)
-    run = RunDir(out / "gan", cfg.to_dict())
     score = None
     if args.gan_eval_every:
         ev_train = SampleEvaluator("mnist-5k", split="train", device="cpu")
         score = lambda gan: ev_train.fid(gan.sample(args.num_samples))  # noqa: E731
-    trainer = GANTrainer(cfg, data=train, run=run, score_fn=score, log=print)
+    trainer = GANTrainer(cfg, out / "gan", data=train, score_fn=score, log=print)
+    run = trainer.run
     with Clock() as clock:
         last = trainer.fit().eval()
     best = GAN.from_state(run.load("best")).eval() if run.has("best") else last

@@ -12,10 +12,8 @@ from pathlib import Path
 
 import torch
 
-from probgen.gan.loop import GANTrainer
-from probgen.gan.train import GANConfig
+from probgen.gan import GANConfig, train_gan
 from probgen.plot import save_image_grid
-from probgen.runs import RunDir
 
 SMOKE_ARGS = ["--steps", "2", "--ngf", "4", "--ndf", "4", "--batch-size", "16", "--eval-samples", "0",
               "--out", "{out}"]
@@ -26,8 +24,7 @@ def main(args):
                        batch_size=args.batch_size, g_cfg={"ngf": args.ngf}, d_cfg={"ndf": args.ndf},
                        seed=args.seed, device="cpu", log_every=max(1, args.steps // 50),
                        sample_every=max(1, args.steps // 5), ckpt_every=max(1, args.steps // 5))
-    run = RunDir(args.out, config.to_dict())
-    gan = GANTrainer(config, run=run).fit()
+    gan = train_gan(config, args.out)
 
     z = torch.randn(1, 10, gan.latent_dim).expand(10, -1, -1).reshape(100, -1)  # same z down each column
     y = torch.arange(10).repeat_interleave(10)  # row r asks for digit r

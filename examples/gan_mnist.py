@@ -17,21 +17,12 @@ from pyro.infer import Predictive
 
 import probgen
 from probgen.data import load_dataset, make_loader
-from probgen.gan.model import GAN
-from probgen.gan.train import GANConfig, GANStepper
+from probgen.gan import GAN, GANConfig, GANStepper
 from probgen.plot import save_curves, save_image_grid
+from probgen.training import BatchStream
 
 SMOKE_ARGS = ["--steps", "3", "--ngf", "4", "--ndf", "4", "--batch-size", "16", "--log-every", "1",
               "--fid-samples", "0", "--out", "{out}"]
-
-
-def batches(loader):
-    """Endless mini-batches, a new shuffle every epoch."""
-    epoch = 0
-    while True:
-        loader.set_epoch(epoch)
-        yield from loader
-        epoch += 1
 
 
 def main(args):
@@ -42,7 +33,7 @@ def main(args):
                     g_cfg={"ngf": args.ngf}, d_cfg={"ndf": args.ndf})
     config = GANConfig(loss=args.loss, d_steps=args.d_steps, batch_size=args.batch_size, device="cpu")
     stepper = GANStepper(gan, config)
-    data = batches(make_loader(train, args.batch_size, drop_last=True, seed=args.seed))
+    data = BatchStream(make_loader(train, args.batch_size, drop_last=True, seed=args.seed))  # endless
     history = {"D(x)": [], "D(G(z))": []}
     for step in range(1, args.steps + 1):
         for _ in range(args.d_steps):  # k discriminator updates, G fixed

@@ -18,9 +18,7 @@ GANs).
 
 import argparse
 
-from probgen.gan.loop import GANTrainer
-from probgen.gan.train import GANConfig
-from probgen.runs import RunDir
+from probgen.gan import GANConfig, train_gan
 
 SMOKE_ARGS = ["--steps", "2", "--dim", "16", "--d-dim", "16", "--heads", "2", "--batch-size", "8",
               "--disc", "vit", "--fid-samples", "0", "--out", "{out}"]
@@ -40,7 +38,7 @@ def main(args):
         log_every=max(1, args.steps // 50), sample_every=max(1, args.steps // 5),
         ckpt_every=max(1, args.steps // 5),
     )
-    gan = GANTrainer(config, run=RunDir(args.out, config.to_dict())).fit()
+    gan = train_gan(config, args.out)
     print(gan)
     if args.fid_samples:
         from probgen.gan.evaluate import fid_score_fn

@@ -35,13 +35,9 @@ import matplotlib.pyplot as plt
 import torch
 
 from probgen.data import load_dataset
-from probgen.diffusion import DDPM
-from probgen.diffusion.train import DDPMTrainer
-from probgen.gan.loop import GANTrainer
-from probgen.gan.model import GAN
-from probgen.gan.train import GANConfig
+from probgen.diffusion import DDPM, DDPMTrainer
+from probgen.gan import GAN, GANConfig, GANTrainer
 from probgen.plot import save_figure, show_images
-from probgen.runs import RunDir
 from probgen.seeding import seed
 
 SMOKE_ARGS = ["--out", "{out}", "--gan-steps", "2", "--ddpm-steps", "2", "--timesteps", "10",
@@ -86,12 +82,10 @@ def train_gan(args, data, out: Path) -> tuple[GAN, dict]:
                     ema=args.gan_ema, diffaug=args.gan_diffaug, device="cpu", seed=args.seed, log_every=50,
                     sample_every=max(args.gan_steps // 6, 1), ckpt_every=args.gan_eval_every,
                     eval_every=args.gan_eval_every)
-    run = RunDir(out / "gan", cfg.to_dict(), resume=args.resume)
     ev = evaluator("train") if args.num_eval > 5 else None
     score = None if ev is None else (lambda gan: ev.fid(gan.sample(min(500, args.num_eval))))
-    trainer = GANTrainer(cfg, data=data, run=run, score_fn=score)
-    if args.resume and run.has("last"):
-        trainer.load_state_dict(run.load("last"))
+    trainer = GANTrainer(cfg, out / "gan", resume=args.resume, data=data, score_fn=score)
+    run = trainer.run
     with Clock(run.path / "train_time.json") as clock:
         trainer.fit()
     best = run.load("best") if run.has("best") else None
@@ -110,11 +104,8 @@ def train_diffusion(args, data, out: Path) -> tuple[DDPM, dict]:
                  "ema": 0.999, "amp": not args.no_amp, "device": "cpu", "seed": args.seed,
                  "sample_every": max(args.ddpm_steps // 3, 1), "ckpt_every": 250,
                  "sample_steps": args.sample_steps, "sample_method": args.sampler}
-    run = RunDir(out / "diffusion", {"ddpm": ddpm.config.to_dict(), "train": train_cfg}, resume=args.resume)
-    trainer = DDPMTrainer(ddpm, data, train_cfg, run=run)
-    if args.resume:
-        trainer.resume()
-    with Clock(run.path / "train_time.json") as clock:
+    trainer = DDPMTrainer(train_cfg, out / "diffusion", resume=args.resume, ddpm=ddpm, data=data)
+    with Clock(trainer.run.path / "train_time.json") as clock:
         trainer.fit()
     budget = {"steps": args.ddpm_steps, "batch_size": args.batch_size,
               "params": sum(p.numel() for p in ddpm.net.parameters()), "train_wall_s": round(clock.wall),

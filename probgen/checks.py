@@ -1,7 +1,8 @@
 """One set of input checks for every family: each bad value becomes one ``ValueError``/``TypeError`` that
 names the argument, echoes the value and says what would fix it.
 
-Scalars: :func:`check_int`, :func:`check_float`, :func:`check_probability`, :func:`check_choice`.
+Scalars: :func:`check_int`, :func:`check_float`, :func:`check_probability`, :func:`check_choice`; tuples
+of ints (shapes, widths): :func:`check_ints`.
 Conventions: :func:`check_num_classes` (``None`` means unconditional everywhere; 0 is refused).
 Configs: :func:`config_from_dict` builds a dataclass from a dict and refuses unknown keys with a
 close-match hint (nanoGPT's ``configurator.py`` habit).
@@ -43,6 +44,19 @@ def check_int(name: str, value: Any, low: int | None = None, high: int | None = 
     if (low is not None and v < low) or (high is not None and v > high):
         raise ValueError(f"`{name}` must be an int{_range_text(low, high)}, got {v!r}")
     return v
+
+
+def check_ints(name: str, values: Any, low: int | None = None, *, length: int | None = None,
+               empty_ok: bool = False) -> tuple[int, ...]:
+    """``values`` (a tuple or list, e.g. layer widths or an image shape) as a tuple of ints >= ``low``, of
+    ``length`` entries when given, non-empty unless ``empty_ok``; else a ValueError naming ``name``."""
+    n = len(values) if isinstance(values, tuple | list) else -1
+    ok = n >= (0 if empty_ok else 1) and (length is None or n == length) and all(
+        _is_int(v) and (low is None or v >= low) for v in values)
+    if not ok:
+        count = f"{length}" if length is not None else ("a tuple of" if empty_ok else "a non-empty tuple of")
+        raise ValueError(f"`{name}` must be {count} ints{_range_text(low, None)}, got {values!r}")
+    return tuple(int(v) for v in values)
 
 
 def check_float(name: str, value: Any, low: float | None = None, high: float | None = None, *,

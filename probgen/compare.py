@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import matplotlib.pyplot as plt
 import torch
 
+from probgen.checks import check_int
 from probgen.data import load_dataset
 from probgen.metrics import SampleEvaluator, check_images
 from probgen.plot import save_figure, show_images
@@ -100,7 +101,8 @@ def model_kind(model) -> str:
 
 
 def is_conditional(model) -> bool:
-    return getattr(model, "num_classes", None) not in (None, 0)
+    """A class-conditional model has ``num_classes`` set (None: unconditional, probgen's convention)."""
+    return getattr(model, "num_classes", None) is not None
 
 
 @torch.no_grad()
@@ -189,10 +191,8 @@ def compare_models(
     """
     if not models:
         raise ValueError("`models` is empty; pass a mapping name -> model")
-    if not isinstance(num_samples, int) or num_samples < 10:
-        raise ValueError(f"`num_samples` must be an int >= 10, got {num_samples!r}")
-    if not isinstance(repeats, int) or isinstance(repeats, bool) or repeats < 1:
-        raise ValueError(f"`repeats` must be a positive int, got {repeats!r}")
+    check_int("num_samples", num_samples, 10)
+    check_int("repeats", repeats, 1)
     unknown = sorted(set(budgets or {}) - set(models))
     if unknown:
         raise ValueError(f"`budgets` names {unknown}, which are not in `models` {list(models)}")

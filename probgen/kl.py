@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from torch.distributions import Distribution, MixtureSameFamily, MultivariateNormal, Normal
 
+from probgen.checks import check_choice, check_float, check_int
+
 _SUM_TOL = 1e-6
 
 
@@ -100,8 +102,7 @@ def kl_monte_carlo(q: Distribution, p: Distribution, num_samples: int = 10_000) 
 
     Uses reparameterised samples when q has them, so the estimate is differentiable in q's parameters.
     """
-    if not isinstance(num_samples, int) or num_samples < 1:
-        raise ValueError(f"`num_samples` must be a positive int, got {num_samples!r}")
+    check_int("num_samples", num_samples, 1)
     x = q.rsample((num_samples,)) if q.has_rsample else q.sample((num_samples,))  # (S, *batch, *event)
     return (q.log_prob(x) - p.log_prob(x)).mean(0)
 
@@ -189,10 +190,8 @@ def fit_gaussian(p: Distribution, direction: str = "reverse", *, init_loc: float
     samples do not depend on q, so only -E_p[log q(x)] carries gradients. ``seed`` fixes the draws without
     touching the global RNG.
     """
-    if direction not in ("reverse", "forward"):
-        raise ValueError(f"`direction`={direction!r} must be 'reverse' (KL(q||p)) or 'forward' (KL(p||q))")
-    if init_scale <= 0:
-        raise ValueError(f"`init_scale`={init_scale} must be positive")
+    check_choice("direction", direction, ("reverse", "forward"))
+    check_float("init_scale", init_scale, 0.0, low_open=True)
     loc = torch.tensor(float(init_loc), dtype=torch.float64, requires_grad=True)
     log_scale = torch.tensor(math.log(init_scale), dtype=torch.float64, requires_grad=True)
     opt = torch.optim.Adam([loc, log_scale], lr=lr)

@@ -1,4 +1,9 @@
-"""Seeding and RNG state capture, so that runs repeat and checkpoints resume bit for bit."""
+"""Seeding and RNG state capture, so that runs repeat and checkpoints resume bit for bit.
+
+A run seeds everything with its ``seed`` once, before building its model. Where it needs another random
+stream (each process of a torchrun job, a multi-process resume, a retry after a rollback), it reseeds with
+``derive_seed``, the one formula every trainer uses.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,28 @@ import random
 import numpy as np
 import torch
 
+from probgen.checks import check_int
+
 
 def seed(n: int) -> None:
     """Seed Python's ``random``, NumPy, torch (CPU and CUDA) and Pyro with ``n``."""
-    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-        raise ValueError(f"`seed` must be a non-negative int, got {n!r}")
+    n = check_int("seed", n, 0)
     import pyro  # local: keeps `import probgen` light for the BIF/data paths
 
     pyro.set_rng_seed(n)  # seeds random, numpy and torch (all CUDA devices included)
     random.seed(n)
     np.random.seed(n % 2**32)
     torch.manual_seed(n)
+
+
+def derive_seed(seed: int, *, rank: int = 0, step: int = 0, attempt: int = 0) -> int:
+    """The seed of one random stream of a run: process ``rank``, (re)started at ``step``, ``attempt``-th
+    retry (after rollbacks). NumPy's ``SeedSequence`` mixes the four numbers, so nearby values give
+    unrelated streams and no two of them collide the way sums such as ``seed + 7919 * rank`` can.
+
+    Returns an int in [0, 2**32), suitable for ``seed``.
+    """
+    return int(np.random.SeedSequence([seed, rank, step, attempt]).generate_state(1)[0])
 
 
 def get_rng_state() -> dict:
@@ -39,7 +55,7 @@ def get_rng_state() -> dict:
 
 
 def set_rng_state(state: dict) -> None:
-    """Restore what :func:`get_rng_state` captured."""
+    """Restore what ``get_rng_state`` captured."""
     random.setstate(_to_tuples(state["python"]))
     n = state["numpy"]
     np.random.set_state(

@@ -149,7 +149,7 @@ def test_conditional_likelihood_gets_labels(evaluator):
 
 
 def test_bad_repeats_and_budgets(evaluator):
-    with pytest.raises(ValueError, match="`repeats` must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="`repeats` must be an int >= 1, got 0"):
         compare_models({"n": Noise()}, evaluator=evaluator, repeats=0)
     with pytest.raises(ValueError, match=r"`budgets` names \['typo'\]"):
         compare_models({"n": Noise()}, evaluator=evaluator, budgets={"typo": {}})

@@ -2,37 +2,33 @@
 
 ::
 
-    from probgen.data import load_dataset
-    from probgen.diffusion import DDPM, train_ddpm
+    from probgen.diffusion import train_ddpm
 
-    data = load_dataset("mnist-5k")
-    ddpm = DDPM(x_shape=(1, 28, 28), timesteps=1000, schedule="linear")
-    train_ddpm(ddpm, data, steps=3000)
+    ddpm = train_ddpm({"data": "mnist-5k", "steps": 3000, "model": {"timesteps": 1000}}, "runs/ddpm")
     ddpm.sample(64, steps=100)  # (64, 1, 28, 28) in [0, 1], 100 respaced ancestral steps
+
+``DDPM`` (loss, sampling, a Pyro program), ``DDPMConfig`` (the model), ``TrainConfig`` (a training run),
+``train_ddpm`` / ``DDPMTrainer`` on the training spine. Names load on first use (no torch on import).
 """
 
-from probgen.diffusion.config import DDPMConfig, TrainConfig
-from probgen.diffusion.model import DDPM
-from probgen.diffusion.sampling import ddim_step, ddpm_mean_var, ddpm_step, timestep_sequence
-from probgen.diffusion.schedule import NoiseSchedule, cosine_betas, linear_betas, make_betas
-from probgen.diffusion.train import DDPMTrainer, DivergenceError, train_ddpm
-from probgen.diffusion.unet import UNet, sinusoidal_embedding
+from probgen._lazy import lazy_exports
 
-__all__ = [
-    "DDPM",
-    "DDPMConfig",
-    "DDPMTrainer",
-    "DivergenceError",
-    "NoiseSchedule",
-    "TrainConfig",
-    "UNet",
-    "cosine_betas",
-    "ddim_step",
-    "ddpm_mean_var",
-    "ddpm_step",
-    "linear_betas",
-    "make_betas",
-    "sinusoidal_embedding",
-    "timestep_sequence",
-    "train_ddpm",
-]
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "DDPM": "probgen.diffusion.model",
+    "DDPMConfig": "probgen.diffusion.config",
+    "DDPMTrainer": "probgen.diffusion.train",
+    "DivergenceError": "probgen.diffusion.train",
+    "NoiseSchedule": "probgen.diffusion.schedule",
+    "TrainConfig": "probgen.diffusion.config",
+    "TrainingDiverged": "probgen.errors",
+    "UNet": "probgen.diffusion.unet",
+    "cosine_betas": "probgen.diffusion.schedule",
+    "ddim_step": "probgen.diffusion.sampling",
+    "ddpm_mean_var": "probgen.diffusion.sampling",
+    "ddpm_step": "probgen.diffusion.sampling",
+    "linear_betas": "probgen.diffusion.schedule",
+    "make_betas": "probgen.diffusion.schedule",
+    "sinusoidal_embedding": "probgen.diffusion.unet",
+    "timestep_sequence": "probgen.diffusion.sampling",
+    "train_ddpm": "probgen.diffusion.train",
+})

@@ -1,42 +1,28 @@
 """Configuration dataclasses of a DDPM and of its training run (nanoGPT's ``GPTConfig`` habit).
 
-Both validate their fields on construction and raise a ValueError naming an unknown key (with the closest
-known one) in :meth:`from_dict`, so that a typo never passes silently.
+Both check every field on construction and refuse unknown keys with the closest known one
+(``probgen.checks.config_from_dict``, also as ``from_dict``), so that a typo never passes silently. This
+module imports no torch; the names of the beta schedules and samplers live here for that reason.
 """
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
 
-from probgen.diffusion.sampling import METHODS
-from probgen.diffusion.schedule import SCHEDULES
+from probgen import checks
 
-
-def _check_keys(cls, values: dict[str, Any]) -> None:
-    known = [f.name for f in fields(cls)]
-    for k in values:
-        if k not in known:
-            close = difflib.get_close_matches(k, known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {known}"
-            raise ValueError(f"Unknown {cls.__name__} key {k!r}{hint}")
+SCHEDULES = ("linear", "cosine")  # beta schedules (probgen.diffusion.schedule)
+METHODS = ("ddpm", "ddim")  # samplers (probgen.diffusion.sampling)
 
 
-def _int_at_least(obj, minimum: int, *names: str) -> None:
-    for name in names:
-        v = getattr(obj, name)
-        if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
-            raise ValueError(f"`{name}` must be an int >= {minimum}, got {v!r}")
-
-
-def _to_plain(d: dict[str, Any]) -> dict[str, Any]:
+def _plain(d: dict[str, Any]) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
 
 @dataclass
 class DDPMConfig:
-    """A DDPM's process and noise-prediction network (the keyword arguments of :class:`DDPM`)."""
+    """A DDPM's process and noise-prediction network (the keyword arguments of ``DDPM``)."""
 
     x_shape: tuple[int, int, int] = (1, 28, 28)  # image shape (C, H, W)
     timesteps: int = 1000  # T, diffusion steps
@@ -46,41 +32,41 @@ class DDPMConfig:
     num_res_blocks: int = 1  # residual blocks per level (going down)
     attention: bool = True  # self-attention at the lowest resolution
     dropout: float = 0.0  # dropout in the residual blocks
-    num_classes: int = 0  # > 0: class-conditional eps_theta(x_t, t, y)
+    num_classes: int | None = None  # K: class-conditional eps_theta(x_t, t, y); None: unconditional
     clip_denoised: bool = True  # clip the predicted x_0 to [-1, 1] while sampling
 
     def __post_init__(self) -> None:
-        self.x_shape = tuple(self.x_shape)
-        self.channel_mults = tuple(self.channel_mults)
-        if len(self.x_shape) != 3 or not all(isinstance(s, int) and s > 0 for s in self.x_shape):
-            raise ValueError(f"`x_shape` must be (C, H, W) of positive ints, got {self.x_shape!r}")
-        _int_at_least(self, 2, "timesteps")
-        _int_at_least(self, 1, "base_channels", "num_res_blocks")
-        _int_at_least(self, 0, "num_classes")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"`schedule`={self.schedule!r} is not a beta schedule; use one of "
-                             f"{list(SCHEDULES)}")
-        if not self.channel_mults or not all(isinstance(m, int) and m > 0 for m in self.channel_mults):
-            raise ValueError(f"`channel_mults` must be a non-empty tuple of positive ints, got "
-                             f"{self.channel_mults!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"`dropout` must lie in [0, 1), got {self.dropout!r}")
+        self.x_shape = checks.check_ints("x_shape", self.x_shape, 1, length=3)
+        self.channel_mults = checks.check_ints("channel_mults", self.channel_mults, 1)
+        self.timesteps = checks.check_int("timesteps", self.timesteps, 2)
+        self.base_channels = checks.check_int("base_channels", self.base_channels, 1)
+        self.num_res_blocks = checks.check_int("num_res_blocks", self.num_res_blocks, 1)
+        self.num_classes = checks.check_num_classes(self.num_classes)
+        checks.check_choice("schedule", self.schedule, SCHEDULES)
+        self.dropout = checks.check_float("dropout", self.dropout, 0.0, 1.0, high_open=True)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> DDPMConfig:
-        """Build from a dict; an unknown key raises a ValueError naming it."""
-        _check_keys(cls, values)
-        return cls(**values)
+        """``probgen.checks.config_from_dict(DDPMConfig, values)``: unknown keys raise, naming the closest."""
+        return checks.config_from_dict(cls, values)
+
+    @classmethod
+    def from_checkpoint(cls, values: dict[str, Any]) -> DDPMConfig:
+        """The config stored in a checkpoint; those written before ``num_classes=None`` meant unconditional
+        store 0, which is read as None."""
+        return cls.from_dict({**values, "num_classes": values.get("num_classes") or None})
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (tuples as lists): JSON-ready and loadable with ``weights_only=True``."""
-        return _to_plain(asdict(self))
+        return _plain(asdict(self))
 
 
 @dataclass
 class TrainConfig:
-    """A DDPM training run (the keyword arguments of :func:`probgen.diffusion.train_ddpm`)."""
+    """A DDPM training run (``probgen.diffusion.train_ddpm``): the model, the data and the schedule."""
 
+    model: dict = field(default_factory=dict)  # DDPMConfig fields of the model (x_shape: the data's)
+    data: str = "mnist-5k"  # a probgen.data name (train split)
     steps: int = 5000  # optimiser steps
     batch_size: int = 64
     lr: float = 1e-3  # Adam learning rate (after warm-up)
@@ -97,25 +83,28 @@ class TrainConfig:
     sample_method: str = "ddpm"  # their sampler: "ddpm" (ancestral, respaced) or "ddim"
     num_samples: int = 64  # images in those grids
 
+    # what a resumed run may change (probgen.training.resolve_run_config): budget, cadences, device
+    RESUMABLE: ClassVar[frozenset[str]] = frozenset(
+        {"steps", "log_every", "ckpt_every", "sample_every", "sample_steps", "sample_method", "num_samples",
+         "device"})
+
     def __post_init__(self) -> None:
-        _int_at_least(self, 1, "steps", "batch_size", "log_every", "ckpt_every", "sample_steps",
-                      "num_samples")
-        _int_at_least(self, 0, "warmup", "seed", "sample_every")
-        if not (isinstance(self.lr, int | float) and self.lr > 0):
-            raise ValueError(f"`lr` must be a positive number, got {self.lr!r}")
-        if not 0.0 <= self.ema < 1.0:
-            raise ValueError(f"`ema` (decay) must lie in [0, 1), got {self.ema!r}; 0 turns the EMA off")
-        if self.sample_method not in METHODS:
-            raise ValueError(f"`sample_method`={self.sample_method!r} is not a sampler; use one of "
-                             f"{list(METHODS)}")
-        if not self.grad_clip >= 0:
-            raise ValueError(f"`grad_clip` must be >= 0, got {self.grad_clip!r}; 0 turns clipping off")
+        for name, low in (("steps", 1), ("batch_size", 1), ("log_every", 1), ("ckpt_every", 1),
+                          ("sample_steps", 1), ("num_samples", 1), ("warmup", 0), ("seed", 0),
+                          ("sample_every", 0)):
+            setattr(self, name, checks.check_int(name, getattr(self, name), low))
+        self.lr = checks.check_float("lr", self.lr, 0.0, low_open=True)
+        self.ema = checks.check_float("ema", self.ema, 0.0, 1.0, high_open=True)
+        self.grad_clip = checks.check_float("grad_clip", self.grad_clip, 0.0)
+        checks.check_choice("sample_method", self.sample_method, METHODS)
+        if not isinstance(self.model, dict):
+            raise TypeError(f"`model` must be a dict of DDPMConfig fields, got {type(self.model).__name__}")
+        DDPMConfig.from_dict(self.model)  # its fields are checked now, not when the model is built
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
-        """Build from a dict; an unknown key raises a ValueError naming it."""
-        _check_keys(cls, values)
-        return cls(**values)
+        """``probgen.checks.config_from_dict(TrainConfig, values)``."""
+        return checks.config_from_dict(cls, values)
 
     def to_dict(self) -> dict[str, Any]:
-        return _to_plain(asdict(self))
+        return _plain(asdict(self))

@@ -16,7 +16,6 @@ As a Pyro program (:meth:`DDPM.model`) the reverse process is a Markov chain of 
 from __future__ import annotations
 
 import copy
-from contextlib import contextmanager
 
 import pyro
 import pyro.distributions as dist
@@ -24,23 +23,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from probgen.diffusion.config import DDPMConfig
-from probgen.diffusion.sampling import METHODS, ddim_step, ddpm_mean_var, ddpm_step, timestep_sequence
+from probgen.checks import check_choice, check_float, check_int
+from probgen.checks_torch import check_image_batch, check_labels
+from probgen.diffusion.config import METHODS, DDPMConfig
+from probgen.diffusion.sampling import ddim_step, ddpm_mean_var, ddpm_step, timestep_sequence
 from probgen.diffusion.schedule import NoiseSchedule
 from probgen.diffusion.unet import UNet
+from probgen.training.loop import eval_mode
 
 _RANGE_TOL = 1e-4  # round-off allowed outside [0, 1]
-_LABEL_DTYPES = (torch.int64, torch.int32, torch.int16, torch.uint8)
-
-
-@contextmanager
-def _eval_mode(module: nn.Module):
-    was_training = module.training
-    module.eval()
-    try:
-        yield module
-    finally:
-        module.train(was_training)
 
 
 class DDPM(nn.Module):
@@ -81,18 +72,22 @@ class DDPM(nn.Module):
 
     @property
     def x_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of the images."""
         return self.config.x_shape
 
     @property
     def timesteps(self) -> int:
+        """T, the number of diffusion steps."""
         return self.config.timesteps
 
     @property
-    def num_classes(self) -> int:
+    def num_classes(self) -> int | None:
+        """None for an unconditional DDPM, else the number of classes."""
         return self.config.num_classes
 
     @property
     def device(self) -> torch.device:
+        """Where the network's weights are."""
         return next(self.net.parameters()).device
 
     @property
@@ -110,50 +105,17 @@ class DDPM(nn.Module):
 
     def _check_x(self, x, name: str = "x") -> torch.Tensor:
         """Validate images (B, C, H, W) in [0, 1]; return them scaled to [-1, 1]."""
-        if not isinstance(x, torch.Tensor):
-            shape = ", ".join(map(str, self.x_shape))
-            raise TypeError(f"`{name}` must be a torch.Tensor of shape (B, {shape}), got {type(x).__name__}")
-        if x.ndim != 4 or tuple(x.shape[1:]) != self.x_shape:
-            hint = " (add the channel axis with .unsqueeze(1))" if x.ndim == 3 else ""
-            raise ValueError(f"`{name}` has shape {tuple(x.shape)} but this DDPM models images of shape "
-                             f"(B, {', '.join(map(str, self.x_shape))}){hint}")
-        if not x.dtype.is_floating_point:
-            raise TypeError(f"`{name}` must be a float tensor in [0, 1], got dtype {x.dtype}; for 0..255 "
-                            "pixels pass x.float() / 255")
-        if x.numel() == 0:
-            raise ValueError(f"`{name}` is empty (shape {tuple(x.shape)}); pass at least one image")
-        lo, hi = float(x.min()), float(x.max())
-        if not (lo >= -_RANGE_TOL and hi <= 1 + _RANGE_TOL):  # also catches NaN
-            tol = _RANGE_TOL
-            hint = ("for 0..255 pixels pass x / 255" if lo >= -tol and hi > 1.5
-                    else "for images in [-1, 1] pass (x + 1) / 2" if lo >= -1 - tol and hi <= 1 + tol
-                    else "rescale them to [0, 1]")
-            raise ValueError(f"`{name}` must hold images in [0, 1], got values in [{lo:.4g}, {hi:.4g}]; "
-                             f"{hint}")
+        dtype = next(self.net.parameters()).dtype
+        x = check_image_batch(x, self.x_shape, name=name, who="this DDPM", dtype=dtype,
+                              value_range=(0.0, 1.0), tol=_RANGE_TOL)
         return x.clamp(0, 1) * 2 - 1
 
     def _check_y(self, y: torch.Tensor | None, n: int, *, sampling: bool = False) -> torch.Tensor | None:
         """Validate labels (n,) (or draw uniform ones when sampling a conditional model without them)."""
-        k = self.num_classes
-        if k == 0:
-            if y is not None:
-                raise ValueError("`y` was given but this DDPM is unconditional (num_classes=0); pass y=None "
-                                 "or build it with num_classes > 0")
-            return None
-        if y is None:
-            if sampling:
-                return torch.randint(k, (n,), device=self.device)
-            raise ValueError(f"this DDPM is class-conditional (num_classes={k}); pass `y`, a ({n},) tensor "
-                             f"of labels in [0, {k})")
-        if not isinstance(y, torch.Tensor) or y.dtype not in _LABEL_DTYPES:
-            raise TypeError(f"`y` must be an integer tensor of labels, got "
-                            f"{y.dtype if isinstance(y, torch.Tensor) else type(y).__name__}")
-        if tuple(y.shape) != (n,):
-            raise ValueError(f"`y` has shape {tuple(y.shape)} but there are {n} images; pass one label each")
-        if int(y.min()) < 0 or int(y.max()) >= k:
-            raise ValueError(f"`y` holds labels in [{int(y.min())}, {int(y.max())}]; they must lie in "
-                             f"[0, {k})")
-        return y.to(self.device, torch.int64)
+        if y is None and sampling and self.num_classes:
+            return torch.randint(self.num_classes, (n,), device=self.device)
+        y = check_labels(y, self.num_classes, n, who="this DDPM")
+        return None if y is None else y.to(self.device, torch.int64)
 
     # ---------------------------------------------------------------------------------------------- train
 
@@ -208,18 +170,14 @@ class DDPM(nn.Module):
             eta: DDIM noise scale (0: deterministic; 1: the ancestral step).
             batch_size: images per network call.
         """
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"`n` (number of images) must be a positive int, got {n!r}")
-        if method not in METHODS:
-            raise ValueError(f"`method`={method!r} is not a sampler; use one of {list(METHODS)}")
-        if not eta >= 0:
-            raise ValueError(f"`eta` must be >= 0, got {eta!r}")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"`batch_size` must be a positive int, got {batch_size!r}")
+        check_int("n", n, 1)
+        check_choice("method", method, METHODS)
+        check_float("eta", eta, 0.0)
+        check_int("batch_size", batch_size, 1)
         pairs = self._steps(steps)
         y = self._check_y(y, n, sampling=True)
         out = []
-        with _eval_mode(self.sampler_net):
+        with eval_mode(self.sampler_net):
             for i in range(0, n, batch_size):
                 yb = y[i : i + batch_size] if y is not None else None
                 out.append(self._sample_batch(min(batch_size, n - i), pairs, yb, method, eta))
@@ -245,11 +203,10 @@ class DDPM(nn.Module):
         dim 3, under ``pyro.plate("data", n)``), the last step's mean as x_0, and the deterministic site
         ``x`` = (x_0 + 1) / 2 clamped to [0, 1]; returns x. The network runs without gradients (a DDPM is
         trained with :meth:`loss`, not through this program)."""
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"`n` (number of images) must be a positive int, got {n!r}")
+        check_int("n", n, 1)
         y = self._check_y(y, n, sampling=True)
         pairs, clip, net = self._steps(steps), self.config.clip_denoised, self.sampler_net
-        with pyro.plate("data", n), _eval_mode(net):
+        with pyro.plate("data", n), eval_mode(net):
             loc = torch.zeros(n, *self.x_shape, device=self.device)
             x = pyro.sample(f"x_{self.timesteps}", dist.Normal(loc, 1.0).to_event(3))  # (n, C, H, W)
             for t, t_prev in pairs:
@@ -276,7 +233,7 @@ class DDPM(nn.Module):
         if not isinstance(state, dict) or "ddpm_config" not in state or "ddpm" not in state:
             raise ValueError("this state has no 'ddpm_config'/'ddpm' entries; it was not written by "
                              "DDPM.checkpoint_state or probgen.diffusion's trainer")
-        ddpm = cls(state["ddpm_config"])
+        ddpm = cls(DDPMConfig.from_checkpoint(state["ddpm_config"]))
         if state.get("ema"):
             ddpm.enable_ema()
         ddpm.load_state_dict(state["ddpm"])

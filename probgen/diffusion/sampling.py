@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import torch
 
-METHODS = ("ddpm", "ddim")
+from probgen.checks import check_int
+from probgen.diffusion.config import METHODS
+
+__all__ = ["METHODS", "ddim_step", "ddpm_mean_var", "ddpm_step", "predicted_x0", "timestep_sequence"]
 
 
 def predicted_x0(x_t: torch.Tensor, eps: torch.Tensor, ab_t: torch.Tensor, clip: bool) -> torch.Tensor:
@@ -65,8 +68,7 @@ def timestep_sequence(timesteps: int, steps: int | None) -> torch.Tensor:
     """
     if steps is None or steps == timesteps:
         return torch.arange(timesteps - 1, -1, -1)
-    if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= timesteps:
-        raise ValueError(f"`steps` must be None or an int in [1, timesteps={timesteps}], got {steps!r}")
+    check_int("steps", steps, 1, timesteps)
     if steps == 1:
         return torch.tensor([timesteps - 1])
     seq = torch.linspace(0, timesteps - 1, steps, dtype=torch.float64).round().long()  # distinct: steps <= T

@@ -20,7 +20,10 @@ import math
 import torch
 from torch import nn
 
-SCHEDULES = ("linear", "cosine")
+from probgen.checks import check_choice, check_int
+from probgen.diffusion.config import SCHEDULES
+
+__all__ = ["SCHEDULES", "NoiseSchedule", "cosine_betas", "linear_betas", "make_betas"]
 
 
 def linear_betas(timesteps: int) -> torch.Tensor:
@@ -39,10 +42,8 @@ def cosine_betas(timesteps: int, s: float = 0.008, max_beta: float = 0.999) -> t
 
 def make_betas(schedule: str, timesteps: int) -> torch.Tensor:
     """Betas of a named schedule (``"linear"`` or ``"cosine"``): (T,) float64 in (0, 1)."""
-    if schedule not in SCHEDULES:
-        raise ValueError(f"`schedule`={schedule!r} is not a beta schedule; use one of {list(SCHEDULES)}")
-    if not isinstance(timesteps, int) or isinstance(timesteps, bool) or timesteps < 2:
-        raise ValueError(f"`timesteps` must be an int >= 2, got {timesteps!r}")
+    check_choice("schedule", schedule, SCHEDULES)
+    check_int("timesteps", timesteps, 2)
     return linear_betas(timesteps) if schedule == "linear" else cosine_betas(timesteps)
 
 

@@ -5,7 +5,7 @@ residual blocks (GroupNorm, SiLU, 3x3 convs) that add a projection of the time e
 conv to go down a level and nearest-neighbour upsampling plus a conv to come back, skip connections
 concatenated on the way up, and one self-attention block at the lowest resolution. The time step enters
 as the Transformer's sinusoidal position embedding (Vaswani et al. 2017) followed by a two-layer MLP. A
-class-conditional net (``num_classes > 0``) adds a learned label embedding to the time embedding.
+class-conditional net (``num_classes`` set) adds a learned label embedding to the time embedding.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from probgen.checks import check_num_classes
 
 
 def _groups(channels: int) -> int:
@@ -82,13 +84,14 @@ class UNet(nn.Module):
         num_res_blocks: residual blocks per level on the way down (one more on the way up).
         attention: a self-attention block in the middle (lowest resolution).
         dropout: dropout inside the residual blocks.
-        num_classes: 0 for an unconditional net, else the number of labels y can take.
+        num_classes: None for an unconditional net, else the number of labels y can take.
     """
 
     def __init__(self, *, channels: int = 1, image_size: tuple[int, int] = (28, 28), base_channels: int = 32,
                  channel_mults: tuple[int, ...] = (1, 2, 2), num_res_blocks: int = 1, attention: bool = True,
-                 dropout: float = 0.0, num_classes: int = 0) -> None:
+                 dropout: float = 0.0, num_classes: int | None = None) -> None:
         super().__init__()
+        num_classes = check_num_classes(num_classes)
         factor = 2 ** (len(channel_mults) - 1)
         if any(s % factor for s in image_size):
             raise ValueError(f"image size {tuple(image_size)} is not divisible by {factor}, which "

@@ -1,51 +1,43 @@
 """probgen.gan: generative adversarial networks as Pyro implicit models.
 
-Architectures come from a registry (:func:`get_model`, :func:`list_models`): generators ``"dcgan"`` and
+Architectures come from a registry (``get_model``, ``list_models``): generators ``"dcgan"`` and
 ``"transformer"``, discriminators ``"dcgan"``, ``"patchgan"`` and ``"vit"``, each class-conditional with
-``num_classes > 0``. :class:`GAN` holds a generator/discriminator pair and is a Pyro program
-(``gan.model``); :class:`GANStepper` makes the two update steps of Goodfellow et al.'s Algorithm 1 and
-:class:`GANTrainer` runs them with logging, checkpoints, NaN rollback and best-by-FID selection.
+``num_classes`` set (None: unconditional). ``GAN`` holds a generator/discriminator pair and is a Pyro
+program (``gan.model``); ``GANStepper`` makes the two update steps of Goodfellow et al.'s Algorithm 1 and
+``GANTrainer`` runs them on the training spine with logging, checkpoints, NaN rollback and best-by-FID
+selection. Names load on first use, so ``import probgen.gan`` imports no torch.
 
     from probgen.gan import GANConfig, train_gan
-    gan = train_gan(GANConfig(arch="dcgan", disc="patchgan", steps=2000))
+    gan = train_gan(GANConfig(arch="dcgan", disc="patchgan", steps=2000), "runs/gan")
     gan.sample(16)                               # (16, 1, 28, 28) in [0, 1]
 """
 
-from probgen.gan import dcgan, patchgan, transgan, vit  # noqa: F401  (registers the architectures)
-from probgen.gan.dcgan import DCGANDiscriminator, DCGANGenerator
-from probgen.gan.diffaugment import diff_augment
-from probgen.gan.loop import DivergenceError, GANTrainer, train_gan
-from probgen.gan.losses import LOSSES, GANLoss, get_loss, gradient_penalty, minimax_objective, r1_penalty
-from probgen.gan.model import GAN
-from probgen.gan.patchgan import PatchGANDiscriminator
-from probgen.gan.registry import ROLES, get_model, list_models, model_options, register_model
-from probgen.gan.train import GANConfig, GANStepper, build_gan
-from probgen.gan.transgan import TransformerGenerator
-from probgen.gan.vit import ViTDiscriminator
+from probgen._lazy import lazy_exports
 
-__all__ = [
-    "DCGANDiscriminator",
-    "DCGANGenerator",
-    "DivergenceError",
-    "GAN",
-    "GANConfig",
-    "GANLoss",
-    "GANStepper",
-    "GANTrainer",
-    "LOSSES",
-    "PatchGANDiscriminator",
-    "ROLES",
-    "TransformerGenerator",
-    "ViTDiscriminator",
-    "build_gan",
-    "diff_augment",
-    "get_loss",
-    "get_model",
-    "gradient_penalty",
-    "list_models",
-    "minimax_objective",
-    "model_options",
-    "r1_penalty",
-    "register_model",
-    "train_gan",
-]
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "DCGANDiscriminator": "probgen.gan.dcgan",
+    "DCGANGenerator": "probgen.gan.dcgan",
+    "DivergenceError": "probgen.gan.loop",
+    "GAN": "probgen.gan.model",
+    "GANConfig": "probgen.gan.config",
+    "GANLoss": "probgen.gan.losses",
+    "GANStepper": "probgen.gan.train",
+    "GANTrainer": "probgen.gan.loop",
+    "LOSSES": "probgen.gan.config",
+    "PatchGANDiscriminator": "probgen.gan.patchgan",
+    "ROLES": "probgen.gan.registry",
+    "TransformerGenerator": "probgen.gan.transgan",
+    "TrainingDiverged": "probgen.errors",
+    "ViTDiscriminator": "probgen.gan.vit",
+    "build_gan": "probgen.gan.train",
+    "diff_augment": "probgen.gan.diffaugment",
+    "get_loss": "probgen.gan.losses",
+    "get_model": "probgen.gan.registry",
+    "gradient_penalty": "probgen.gan.losses",
+    "list_models": "probgen.gan.registry",
+    "minimax_objective": "probgen.gan.losses",
+    "model_options": "probgen.gan.registry",
+    "r1_penalty": "probgen.gan.losses",
+    "register_model": "probgen.gan.registry",
+    "train_gan": "probgen.gan.loop",
+})

@@ -1,4 +1,4 @@
-"""Building blocks shared by the GAN architectures: label checks and embeddings, DCGAN initialisation,
+"""Building blocks shared by the GAN architectures: input checks, label embeddings, DCGAN initialisation,
 spectral normalisation the ViTGAN way, and transformer blocks (dot-product or L2-distance attention).
 
 References:
@@ -20,16 +20,12 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
 
+from probgen.checks_torch import check_image_batch, check_labels
+
 NORMS = ("batch", "spectral", "none")
 
 
 # ------------------------------------------------------------------------------------------------- helpers
-
-
-def check_positive_int(name: str, value, minimum: int = 1) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"`{name}` must be an int >= {minimum}, got {value!r}")
-    return value
 
 
 def check_norm(norm: str) -> str:
@@ -38,36 +34,22 @@ def check_norm(norm: str) -> str:
     return norm
 
 
-def check_labels(y: torch.Tensor | None, batch: int, num_classes: int, where: str = "y") -> None:
-    """Raise a ValueError unless ``y`` suits a model with ``num_classes`` classes (0 = unconditional)."""
-    if num_classes == 0:
-        if y is not None:
-            raise ValueError(f"`{where}` was given but this model is unconditional (num_classes=0); pass "
-                             f"{where}=None or build the model with num_classes > 0")
-        return
-    if y is None:
-        raise ValueError(f"this model is class-conditional (num_classes={num_classes}); pass `{where}`, "
-                         f"a ({batch},) tensor of labels in [0, {num_classes})")
-    if not isinstance(y, torch.Tensor) or y.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
-        raise TypeError(f"`{where}` must be an integer tensor of labels, got "
-                        f"{y.dtype if isinstance(y, torch.Tensor) else type(y).__name__}")
-    if tuple(y.shape) != (batch,):
-        raise ValueError(f"`{where}` has shape {tuple(y.shape)} but the batch has {batch} entries; pass one "
-                         "label per image")
-    if batch and (int(y.min()) < 0 or int(y.max()) >= num_classes):
-        raise ValueError(f"`{where}` holds labels in [{int(y.min())}, {int(y.max())}] but the model has "
-                         f"{num_classes} classes; labels must lie in [0, {num_classes})")
+def check_disc_input(d: nn.Module, x: torch.Tensor, y: torch.Tensor | None, who: str) -> None:
+    """A discriminator's input: images (B, C, H, W) of its shape and dtype (no pass over the values: this
+    runs in every step) and labels as its ``num_classes`` asks."""
+    dtype = next(d.parameters()).dtype
+    check_image_batch(x, (d.channels, d.image_size, d.image_size), who=who, dtype=dtype, finite=False)
+    check_labels(y, d.num_classes, x.shape[0], who=who)
 
 
-def check_images(x: torch.Tensor, channels: int, image_size: int, who: str) -> None:
-    """Raise a ValueError unless ``x`` is (B, channels, image_size, image_size)."""
-    if not isinstance(x, torch.Tensor) or x.ndim != 4:
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"{who} takes (B, C, H, W) images, got {shape}")
-    if tuple(x.shape[1:]) != (channels, image_size, image_size):
-        raise ValueError(f"{who} was built for images of shape ({channels}, {image_size}, {image_size}) but "
-                         f"got {tuple(x.shape[1:])}; build it with channels={x.shape[1]}, "
-                         f"image_size={x.shape[2]}")
+def with_label(g: nn.Module, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+    """A generator's checked input: z (B, latent_dim), with the label embedding ``g.label(y)`` (B, embed_dim)
+    appended when ``g`` is class-conditional."""
+    if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != g.latent_dim:
+        shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+        raise ValueError(f"the generator takes z of shape (B, {g.latent_dim}), got {shape}")
+    check_labels(y, g.num_classes, z.shape[0], who="this generator")
+    return z if g.label is None else torch.cat([z, g.label(y).to(z.dtype)], dim=1)
 
 
 def init_dcgan_(module: nn.Module) -> None:

@@ -18,15 +18,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from probgen.gan._blocks import (
-    LabelChannel,
-    check_images,
-    check_labels,
-    check_norm,
-    check_positive_int,
-    init_dcgan_,
-    spectral_norm_convs_,
-)
+from probgen.checks import check_int, check_num_classes
+from probgen.gan import _blocks as blocks
 from probgen.gan.registry import register_model
 
 NUM_UP = 4  # transposed convolutions in the generator
@@ -34,7 +27,7 @@ NUM_UP = 4  # transposed convolutions in the generator
 
 def stage_sizes(image_size: int) -> list[int]:
     """Sides of the feature maps from 4x4 up to the image, one doubling per step: 28 -> [4, 7, 14, 28]."""
-    check_positive_int("image_size", image_size)
+    check_int("image_size", image_size, 1)
     sizes = [image_size]
     while sizes[-1] > 4:
         sizes.append(-(-sizes[-1] // 2))  # ceil: 7 -> 4, so that a 3x3 transposed conv can go 4 -> 7
@@ -70,19 +63,18 @@ class DCGANGenerator(nn.Module):
         channels: output channels (1 grey, 3 colour).
         ngf: width; the feature maps have 8 ngf, 4 ngf, 2 ngf, ngf channels.
         image_size: output side: halving it (rounding up) must reach 4 (16, 28, 32, 64, ...).
-        num_classes: 0 for an unconditional generator, else the number of classes.
+        num_classes: None for an unconditional generator, else the number of classes.
         embed_dim: size of the label embedding concatenated to z (conditional only).
     """
 
     def __init__(self, *, latent_dim: int = 100, channels: int = 1, image_size: int = 28, ngf: int = 64,
-                 num_classes: int = 0, embed_dim: int = 16) -> None:
+                 num_classes: int | None = None, embed_dim: int = 16) -> None:
         super().__init__()
         for name, v in (("latent_dim", latent_dim), ("channels", channels), ("ngf", ngf),
                         ("embed_dim", embed_dim)):
-            check_positive_int(name, v)
-        check_positive_int("num_classes", num_classes, minimum=0)
+            check_int(name, v, 1)
         self.latent_dim, self.channels, self.image_size = latent_dim, channels, image_size
-        self.num_classes = num_classes
+        self.num_classes = num_classes = check_num_classes(num_classes)
         s = stage_sizes(image_size)  # e.g. [4, 7, 14, 28]
         s = s + [s[-1]] * max(0, NUM_UP + 1 - len(s))  # stride-1 convs at full size: [4, 7, 14, 28, 28]
         n = len(s) - 1  # transposed convs (four, or more for images above 64)
@@ -90,7 +82,7 @@ class DCGANGenerator(nn.Module):
         self.label = nn.Embedding(num_classes, embed_dim) if num_classes else None
         self.project = nn.Linear(latent_dim + (embed_dim if num_classes else 0), widths[0] * s[0] ** 2,
                                  bias=False)
-        self.project_norm = nn.Sequential(nn.BatchNorm2d(widths[0]), nn.ReLU(True))
+        self.project_norm = nn.Sequential(nn.BatchNorm2d(widths[0]), nn.ReLU(True))  # (B, 8 ngf, s0, s0)
         layers = []
         for i in range(n - 1):
             layers += [_up(widths[i], widths[i + 1], s[i], s[i + 1]), nn.BatchNorm2d(widths[i + 1]),
@@ -98,17 +90,12 @@ class DCGANGenerator(nn.Module):
         layers += [_up(widths[-1], channels, s[-2], s[-1]), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         self._start = (widths[0], s[0])
-        init_dcgan_(self)
+        blocks.init_dcgan_(self)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        if z.ndim != 2 or z.shape[1] != self.latent_dim:
-            raise ValueError(f"the generator takes z of shape (B, {self.latent_dim}), got {tuple(z.shape)}")
-        check_labels(y, z.shape[0], self.num_classes)
-        if self.label is not None:
-            z = torch.cat([z, self.label(y).to(z.dtype)], dim=1)  # (B, latent_dim + embed_dim)
+        z = blocks.with_label(self, z, y)  # (B, latent_dim [+ embed_dim])
         c, s = self._start
-        h = self.project_norm(self.project(z).view(-1, c, s, s))  # (B, 8 ngf, s0, s0)
-        return self.net(h)  # (B, channels, image_size, image_size)
+        return self.net(self.project_norm(self.project(z).view(-1, c, s, s)))  # (B, channels, size, size)
 
 
 @register_model("dcgan", role="discriminator")
@@ -120,24 +107,24 @@ class DCGANDiscriminator(nn.Module):
     Args:
         channels, image_size: the input images' shape (halving image_size must reach 4: 28, 32, 64, ...).
         ndf: width; the feature maps have ndf, 2 ndf, 4 ndf (, 8 ndf for 64x64) channels.
-        num_classes: 0 for unconditional, else a per-class map is appended as an extra input channel.
+        num_classes: None for unconditional, else a per-class map is appended as an extra input channel.
         norm: ``"batch"`` (DCGAN: BatchNorm after every layer but the first; batch statistics always, so
             the discriminator keeps no running buffers), ``"spectral"`` (spectral norm on every conv, no
             BatchNorm; suits R1 and WGAN-GP) or ``"none"``.
     """
 
-    def __init__(self, *, channels: int = 1, image_size: int = 28, ndf: int = 64, num_classes: int = 0,
-                 norm: str = "batch") -> None:
+    def __init__(self, *, channels: int = 1, image_size: int = 28, ndf: int = 64,
+                 num_classes: int | None = None, norm: str = "batch") -> None:
         super().__init__()
-        check_positive_int("channels", channels)
-        check_positive_int("ndf", ndf)
-        check_positive_int("num_classes", num_classes, minimum=0)
-        self.channels, self.image_size, self.num_classes = channels, image_size, num_classes
-        self.norm = check_norm(norm)
+        check_int("channels", channels, 1)
+        check_int("ndf", ndf, 1)
+        self.num_classes = num_classes = check_num_classes(num_classes)
+        self.channels, self.image_size = channels, image_size
+        self.norm = blocks.check_norm(norm)
         s = stage_sizes(image_size)[::-1]  # e.g. [28, 14, 7, 4]
         n = len(s) - 1  # stride-2 convs down to 4x4
         widths = [channels + (1 if num_classes else 0)] + [ndf * 2**i for i in range(n)]
-        self.label = LabelChannel(num_classes, image_size) if num_classes else None
+        self.label = blocks.LabelChannel(num_classes, image_size) if num_classes else None
         layers = []
         for i in range(n):
             layers.append(_down(widths[i], widths[i + 1], s[i]))
@@ -146,13 +133,12 @@ class DCGANDiscriminator(nn.Module):
             layers.append(nn.LeakyReLU(0.2, inplace=True))
         layers.append(nn.Conv2d(widths[-1], 1, kernel_size=4, bias=False))  # (B, 1, 1, 1)
         self.net = nn.Sequential(*layers)
-        init_dcgan_(self)
+        blocks.init_dcgan_(self)
         if norm == "spectral":
-            spectral_norm_convs_(self.net)
+            blocks.spectral_norm_convs_(self.net)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        check_images(x, self.channels, self.image_size, "the DCGAN discriminator")
-        check_labels(y, x.shape[0], self.num_classes)
+        blocks.check_disc_input(self, x, y, "the DCGAN discriminator")
         if self.label is not None:
             x = self.label(x, y)  # (B, C + 1, H, W)
         return self.net(x).flatten()  # (B,)

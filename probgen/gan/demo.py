@@ -10,10 +10,10 @@ import matplotlib.pyplot as plt
 import torch
 
 from probgen.data import load_dataset
+from probgen.gan.config import GANConfig
 from probgen.gan.evaluate import metrics_available
 from probgen.gan.loop import GANTrainer
 from probgen.gan.losses import LOSSES, GANLoss
-from probgen.gan.train import GANConfig
 from probgen.plot import save_figure, show_images
 from probgen.runs import RunDir
 
@@ -51,9 +51,9 @@ def run_demo(run: RunDir, quick: bool) -> str:
     steps = settings["steps"]
     config = GANConfig(**settings, loss="non-saturating", device="cpu", log_every=max(1, steps // 40),
                        sample_every=steps, ckpt_every=steps, seed=0)
-    sub = RunDir(run.path / "gan", config.to_dict())
     t0 = time.perf_counter()
-    gan = GANTrainer(config, run=sub, log=lambda msg: None).fit()
+    trainer = GANTrainer(config, run.path / "gan", log=lambda msg: None)
+    gan, sub = trainer.fit(), trainer.run
     seconds = time.perf_counter() - t0
     real = load_dataset("mnist-5k", "test").images[:64]
     fake = gan.sample(64)

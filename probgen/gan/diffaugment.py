@@ -14,6 +14,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from probgen.gan.config import check_policy
+
 
 def _rand(x: torch.Tensor) -> torch.Tensor:
     return torch.rand(x.shape[0], 1, 1, 1, dtype=x.dtype, device=x.device)  # (B, 1, 1, 1)
@@ -62,18 +64,8 @@ def cutout(x: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
     return x * mask.unsqueeze(1)
 
 
+# the names are probgen.gan.config.DIFFAUG_POLICIES (torch-free, for the CLI); a test keeps them equal
 POLICIES = {"color": (brightness, saturation, contrast), "translation": (translation,), "cutout": (cutout,)}
-
-
-def check_policy(policy: str) -> str:
-    """Validate a comma-separated policy string ("" for none); returns it."""
-    if not isinstance(policy, str):
-        raise TypeError(f"`diffaug` must be a string such as 'color,translation,cutout', got {policy!r}")
-    unknown = [p for p in policy.split(",") if p and p not in POLICIES]
-    if unknown:
-        raise ValueError(f"`diffaug`={policy!r} names unknown augmentations {unknown}; "
-                         f"known: {list(POLICIES)}")
-    return policy
 
 
 def diff_augment(x: torch.Tensor, policy: str = "color,translation,cutout") -> torch.Tensor:

@@ -23,8 +23,8 @@ def metrics_available() -> bool:
     return True
 
 
-def balanced_labels(n: int, num_classes: int, device=None) -> torch.Tensor | None:
-    """Labels 0, 1, ..., K-1, 0, 1, ... (n,), or None for an unconditional GAN (K = 0)."""
+def balanced_labels(n: int, num_classes: int | None, device=None) -> torch.Tensor | None:
+    """Labels 0, 1, ..., K-1, 0, 1, ... (n,), or None for an unconditional GAN (``num_classes`` None)."""
     return torch.arange(n, device=device) % num_classes if num_classes else None
 
 

@@ -26,7 +26,10 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-LOSSES = ("minimax", "non-saturating", "hinge", "wgan-gp")
+from probgen.gan.config import LOSSES
+
+__all__ = ["LOSSES", "GANLoss", "get_loss", "gradient_penalty", "minimax_objective", "per_image",
+           "r1_penalty"]
 
 
 def _mean(logits: torch.Tensor) -> torch.Tensor:

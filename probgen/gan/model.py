@@ -15,31 +15,16 @@ so ``Predictive``, ``poutine.trace`` and ``poutine.condition`` (fix z) work on i
 from __future__ import annotations
 
 import copy
-from contextlib import contextmanager
 
 import pyro
 import pyro.distributions as dist
 import torch
 from torch import nn
 
-from probgen.gan._blocks import check_labels
+from probgen.checks import check_int, check_num_classes
+from probgen.checks_torch import check_labels
 from probgen.gan.registry import get_model
-
-
-@contextmanager
-def _eval_mode(module: nn.Module):
-    was_training = module.training
-    module.eval()
-    try:
-        yield module
-    finally:
-        module.train(was_training)
-
-
-def _check_n(n) -> int:
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"`n` (number of images) must be a positive int, got {n!r}")
-    return n
+from probgen.training.loop import eval_mode
 
 
 class GAN(nn.Module):
@@ -49,6 +34,8 @@ class GAN(nn.Module):
     built so that :meth:`from_state` can rebuild it from a checkpoint.
 
     Attributes:
+        latent_dim, num_classes, image_shape: the size of z, the number of classes (None: unconditional)
+            and the (C, H, W) of the samples, as the generator has them.
         generator: z (B, latent_dim) (+ labels y (B,) when conditional) -> images (B, C, H, W)
             in [-1, 1].
         discriminator: images (B, C, H, W) in [-1, 1] (+ labels y (B,) when conditional) -> logits (B,)
@@ -72,14 +59,19 @@ class GAN(nn.Module):
             raise ValueError(f"the generator has num_classes={generator.num_classes} but the discriminator "
                              f"{discriminator.num_classes}; build both with the same label count")
         self.generator, self.discriminator = generator, discriminator
+        self.latent_dim: int = generator.latent_dim  # size of z
+        self.num_classes: int | None = generator.num_classes  # None: unconditional
+        self.image_shape = (generator.channels, generator.image_size, generator.image_size)  # (C, H, W)
         self.generator_ema = copy.deepcopy(generator).requires_grad_(False).eval() if ema else None
         self.spec = spec
 
     @classmethod
     def build(cls, arch: str = "dcgan", disc: str = "dcgan", *, channels: int = 1, image_size: int = 28,
-              latent_dim: int = 100, num_classes: int = 0, g_cfg: dict | None = None,
+              latent_dim: int = 100, num_classes: int | None = None, g_cfg: dict | None = None,
               d_cfg: dict | None = None, ema: bool = False) -> GAN:
-        """Build from registry names; ``g_cfg``/``d_cfg`` pass further keywords (e.g. ``ngf``)."""
+        """Build from registry names; ``g_cfg``/``d_cfg`` pass further keywords (e.g. ``ngf``).
+        ``num_classes``: None for an unconditional GAN, else the number of classes."""
+        num_classes = check_num_classes(num_classes)
         shared = {"channels": channels, "image_size": image_size, "num_classes": num_classes}
         g_cfg, d_cfg = dict(g_cfg or {}), dict(d_cfg or {})
         for role, extra in (("generator", g_cfg), ("discriminator", d_cfg)):
@@ -99,26 +91,12 @@ class GAN(nn.Module):
         if "spec" not in state or state["spec"] is None:
             raise ValueError("this checkpoint does not say how its GAN was built (no 'spec'); it was not "
                              "written by probgen.gan's trainer")
-        spec = dict(state["spec"])
+        spec = upgrade_spec(state["spec"])
         gan = cls.build(spec.pop("arch"), spec.pop("disc"), **spec)
         gan.load_state_dict(state["gan"])
         return gan
 
     # ------------------------------------------------------------------------------------------ properties
-
-    @property
-    def latent_dim(self) -> int:
-        return self.generator.latent_dim
-
-    @property
-    def num_classes(self) -> int:
-        return self.generator.num_classes
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        """(C, H, W) of the generated images."""
-        g = self.generator
-        return (g.channels, g.image_size, g.image_size)
 
     @property
     def sampler(self) -> nn.Module:
@@ -130,9 +108,9 @@ class GAN(nn.Module):
     def model(self, n: int, y: torch.Tensor | None = None) -> torch.Tensor:
         """Pyro program: z ~ N(0, I) (site "z", (n, latent_dim)), [y ~ uniform (site "y")], and
         x = (G(z, y) + 1) / 2 (deterministic site "x", (n, C, H, W) in [0, 1]); returns x."""
-        _check_n(n)
+        check_int("n", n, 1)
         if y is not None or not self.num_classes:  # a conditional model samples y when it is not given
-            check_labels(y, n, self.num_classes)
+            check_labels(y, self.num_classes, n, who="this GAN")
         device = next(self.generator.parameters()).device
         with pyro.plate("data", n):
             loc = torch.zeros(n, self.latent_dim, device=device)
@@ -140,7 +118,7 @@ class GAN(nn.Module):
             if self.num_classes and y is None:
                 probs = torch.full((self.num_classes,), 1.0 / self.num_classes, device=device)
                 y = pyro.sample("y", dist.Categorical(probs))  # (n,)
-            with _eval_mode(self.sampler) as g:
+            with eval_mode(self.sampler) as g:
                 x = (g(z, y) + 1) / 2  # (n, C, H, W)
             return pyro.deterministic("x", x, event_dim=3)
 
@@ -149,18 +127,18 @@ class GAN(nn.Module):
                batch_size: int = 500) -> torch.Tensor:
         """Draw n images (n, C, H, W) in [0, 1], with labels ``y`` (n,) for a conditional GAN (uniform
         labels when None) and latent codes ``z`` (n, latent_dim) when given. Runs in batches."""
-        _check_n(n)
+        check_int("n", n, 1)
         g = self.sampler
         device = next(g.parameters()).device
         if self.num_classes and y is None:
             y = torch.randint(self.num_classes, (n,), device=device)
-        check_labels(y, n, self.num_classes)
+        check_labels(y, self.num_classes, n, who="this GAN")
         if z is not None and tuple(z.shape) != (n, self.latent_dim):
             raise ValueError(f"`z` must have shape ({n}, {self.latent_dim}), got {tuple(z.shape)}")
         z = torch.randn(n, self.latent_dim, device=device) if z is None else z.to(device)
         y = y.to(device) if y is not None else None
         out = []
-        with _eval_mode(g):
+        with eval_mode(g):
             for i in range(0, n, batch_size):
                 yb = y[i : i + batch_size] if y is not None else None
                 out.append((g(z[i : i + batch_size], yb).float() + 1) / 2)  # (b, C, H, W)
@@ -171,3 +149,12 @@ class GAN(nn.Module):
         return (f"arch={s.get('arch', '?')!r}, disc={s.get('disc', '?')!r}, latent_dim={self.latent_dim}, "
                 f"image_shape={self.image_shape}, num_classes={self.num_classes}, "
                 f"ema={self.generator_ema is not None}")
+
+
+def upgrade_spec(spec: dict) -> dict:
+    """A checkpoint's ``spec`` in today's terms: checkpoints written before probgen used None for
+    unconditional models store ``num_classes=0``."""
+    spec = dict(spec)
+    if spec.get("num_classes") == 0:
+        spec["num_classes"] = None
+    return spec

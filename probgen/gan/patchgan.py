@@ -15,15 +15,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from probgen.gan._blocks import (
-    LabelChannel,
-    check_images,
-    check_labels,
-    check_norm,
-    check_positive_int,
-    init_dcgan_,
-    spectral_norm_convs_,
-)
+from probgen.checks import check_int, check_num_classes
+from probgen.gan import _blocks as blocks
 from probgen.gan.registry import register_model
 
 
@@ -39,19 +32,19 @@ class PatchGANDiscriminator(nn.Module):
         channels, image_size: the input images' shape.
         ndf: width of the first conv; later ones double it, up to 8 ndf.
         n_layers: number of stride-2 convs (depth); deeper means larger patches and a smaller map.
-        num_classes: 0 for unconditional, else a per-class map is appended as an extra input channel.
+        num_classes: None for unconditional, else a per-class map is appended as an extra input channel.
         norm: ``"batch"`` (batch statistics always, no running buffers), ``"spectral"`` or ``"none"``.
     """
 
     def __init__(self, *, channels: int = 1, image_size: int = 28, ndf: int = 64, n_layers: int = 2,
-                 num_classes: int = 0, norm: str = "batch") -> None:
+                 num_classes: int | None = None, norm: str = "batch") -> None:
         super().__init__()
         for name, v in (("channels", channels), ("image_size", image_size), ("ndf", ndf),
                         ("n_layers", n_layers)):
-            check_positive_int(name, v)
-        check_positive_int("num_classes", num_classes, minimum=0)
-        self.channels, self.image_size, self.num_classes = channels, image_size, num_classes
-        self.norm = check_norm(norm)
+            check_int(name, v, 1)
+        self.num_classes = num_classes = check_num_classes(num_classes)
+        self.channels, self.image_size = channels, image_size
+        self.norm = blocks.check_norm(norm)
         self.strides = [2] * n_layers + [1, 1]
         side = image_size
         for s in self.strides:
@@ -60,11 +53,11 @@ class PatchGANDiscriminator(nn.Module):
             raise ValueError(f"PatchGAN with `n_layers`={n_layers} shrinks a {image_size}x{image_size} image "
                              "to nothing; use fewer layers or larger images")
         self.map_size = side
-        self.label = LabelChannel(num_classes, image_size) if num_classes else None
+        self.label = blocks.LabelChannel(num_classes, image_size) if num_classes else None
         self.net = self._build(channels + (1 if num_classes else 0), ndf, n_layers, norm)
-        init_dcgan_(self)
+        blocks.init_dcgan_(self)
         if norm == "spectral":
-            spectral_norm_convs_(self.net)
+            blocks.spectral_norm_convs_(self.net)
 
     @staticmethod
     def _build(c_in: int, ndf: int, n_layers: int, norm: str) -> nn.Sequential:
@@ -89,8 +82,7 @@ class PatchGANDiscriminator(nn.Module):
         return rf
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        check_images(x, self.channels, self.image_size, "the PatchGAN discriminator")
-        check_labels(y, x.shape[0], self.num_classes)
+        blocks.check_disc_input(self, x, y, "the PatchGAN discriminator")
         if self.label is not None:
             x = self.label(x, y)  # (B, C + 1, H, W)
         return self.net(x)  # (B, 1, h, w)

@@ -7,11 +7,13 @@ Each architecture registers itself under a name and a role (``"generator"`` or `
     list_models("discriminator")  # ['dcgan', 'patchgan', 'vit']
 
 Configuration is by keyword; a key the architecture does not take raises a ValueError naming the keys it
-does take (as nanoGPT's configurator does), instead of being ignored.
+does take (as nanoGPT's configurator does), instead of being ignored. The built-in architectures register
+when the registry is first asked for a model or a list, so ``import probgen.gan`` stays light.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable
 
@@ -20,6 +22,17 @@ from torch import nn
 ROLES = ("generator", "discriminator")
 
 _MODELS: dict[str, dict[str, Callable[..., nn.Module]]] = {role: {} for role in ROLES}
+_BUILTINS = ("probgen.gan.dcgan", "probgen.gan.patchgan", "probgen.gan.transgan", "probgen.gan.vit")
+_builtins_loaded = False
+
+
+def _load_builtins() -> None:
+    """Import the modules of the built-in architectures (each registers itself), once."""
+    global _builtins_loaded
+    if not _builtins_loaded:
+        _builtins_loaded = True
+        for module in _BUILTINS:
+            importlib.import_module(module)
 
 
 def _check_role(role: str) -> None:
@@ -43,12 +56,14 @@ def register_model(name: str, role: str) -> Callable:
 def list_models(role: str = "generator") -> list[str]:
     """Sorted names of the registered architectures for ``role`` ("generator" or "discriminator")."""
     _check_role(role)
+    _load_builtins()
     return sorted(_MODELS[role])
 
 
 def get_model_builder(name: str, role: str = "generator") -> Callable[..., nn.Module]:
     """The class registered as ``name`` for ``role``."""
     _check_role(role)
+    _load_builtins()
     if name not in _MODELS[role]:
         raise ValueError(f"Unknown {role} {name!r}; known {role}s: {list_models(role)}")
     return _MODELS[role][name]

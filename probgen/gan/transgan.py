@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from probgen.gan._blocks import Block, check_labels, check_positive_int, linear
+from probgen.checks import check_int, check_ints, check_num_classes
+from probgen.gan._blocks import Block, linear, with_label
 from probgen.gan.registry import register_model
 
 
@@ -48,22 +49,21 @@ class TransformerGenerator(nn.Module):
         depth: blocks per stage, one entry per stage (``(2, 2)``: two stages).
         heads, mlp_ratio: attention heads in the first stage (later stages keep the head width, so have
             a quarter of the heads each) and MLP width / token width.
-        num_classes, embed_dim: class-conditional generator with a label embedding of this size.
+        num_classes, embed_dim: None for unconditional, else the number of classes and the size of the
+            label embedding.
         pos_std: standard deviation of the initial positional embeddings.
     """
 
     def __init__(self, *, latent_dim: int = 128, channels: int = 1, image_size: int = 28, patch_size: int = 2,
                  dim: int = 128, depth: tuple[int, ...] | list[int] = (2, 2), heads: int = 4,
-                 mlp_ratio: float = 4.0, num_classes: int = 0, embed_dim: int = 16,
+                 mlp_ratio: float = 4.0, num_classes: int | None = None, embed_dim: int = 16,
                  pos_std: float = 0.02) -> None:
         super().__init__()
         for name, v in (("latent_dim", latent_dim), ("channels", channels), ("image_size", image_size),
                         ("patch_size", patch_size), ("dim", dim), ("heads", heads), ("embed_dim", embed_dim)):
-            check_positive_int(name, v)
-        check_positive_int("num_classes", num_classes, minimum=0)
-        depth = tuple(depth)
-        if not depth or any(not isinstance(d, int) or d < 1 for d in depth):
-            raise ValueError(f"`depth` must list at least one positive block count per stage, got {depth!r}")
+            check_int(name, v, 1)
+        num_classes = check_num_classes(num_classes)
+        depth = check_ints("depth", depth, 1)  # blocks per stage
         self.latent_dim, self.channels, self.image_size = latent_dim, channels, image_size
         self.num_classes, self.patch_size = num_classes, patch_size
         self.grids = _grid_sizes(image_size, patch_size, len(depth))
@@ -96,11 +96,7 @@ class TransformerGenerator(nn.Module):
         return h.flatten(2).transpose(1, 2)  # (B, 4 g^2, D / 4)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        if z.ndim != 2 or z.shape[1] != self.latent_dim:
-            raise ValueError(f"the generator takes z of shape (B, {self.latent_dim}), got {tuple(z.shape)}")
-        check_labels(y, z.shape[0], self.num_classes)
-        if self.label is not None:
-            z = torch.cat([z, self.label(y).to(z.dtype)], dim=1)  # (B, latent_dim + embed_dim)
+        z = with_label(self, z, y)  # (B, latent_dim [+ embed_dim])
         h = self.project(z).view(len(z), self.grids[0] ** 2, self.dims[0])  # (B, g0^2, dim)
         for i, blocks in enumerate(self.stages):
             if i:

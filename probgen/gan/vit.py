@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from probgen.gan._blocks import Block, check_images, check_labels, check_positive_int, linear
+from probgen.checks import check_int, check_num_classes
+from probgen.gan._blocks import Block, check_disc_input, linear
 from probgen.gan.registry import register_model
 
 
@@ -29,19 +30,19 @@ class ViTDiscriminator(nn.Module):
         overlap: extra pixels each patch takes from its neighbours on every side (patches are
             (P + 2 overlap)^2 pixels, taken with stride P).
         dim, depth, heads, mlp_ratio: token width, number of blocks, attention heads, MLP width / dim.
-        num_classes: 0 for unconditional, else a learned label token is added to the sequence.
+        num_classes: None for unconditional, else a learned label token is added to the sequence.
         pos_std: standard deviation of the initial positional embeddings.
     """
 
     def __init__(self, *, channels: int = 1, image_size: int = 28, patch_size: int = 4, overlap: int = 2,
                  dim: int = 128, depth: int = 4, heads: int = 4, mlp_ratio: float = 4.0,
-                 num_classes: int = 0, pos_std: float = 0.02) -> None:
+                 num_classes: int | None = None, pos_std: float = 0.02) -> None:
         super().__init__()
         for name, v in (("channels", channels), ("image_size", image_size), ("patch_size", patch_size),
                         ("dim", dim), ("depth", depth), ("heads", heads)):
-            check_positive_int(name, v)
-        check_positive_int("overlap", overlap, minimum=0)
-        check_positive_int("num_classes", num_classes, minimum=0)
+            check_int(name, v, 1)
+        check_int("overlap", overlap, 0)
+        num_classes = check_num_classes(num_classes)
         if image_size % patch_size:
             raise ValueError(f"the ViT discriminator needs `image_size` (={image_size}) to be a multiple of "
                              f"`patch_size` (={patch_size})")
@@ -66,8 +67,7 @@ class ViTDiscriminator(nn.Module):
         return cols.transpose(1, 2)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        check_images(x, self.channels, self.image_size, "the ViT discriminator")
-        check_labels(y, x.shape[0], self.num_classes)
+        check_disc_input(self, x, y, "the ViT discriminator")
         tokens = self.embed(self.patches(x))  # (B, N, dim)
         extra = [self.cls.expand(len(x), -1, -1)]
         if self.label is not None:

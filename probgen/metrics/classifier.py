@@ -27,6 +27,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from probgen.checkpoint import load_checkpoint, save_checkpoint
+from probgen.checks import check_float, check_int, check_ints
 from probgen.errors import CheckpointError
 
 WEIGHTS_DIR = Path(__file__).parent
@@ -41,6 +42,12 @@ class ClassifierConfig:
     num_classes: int = 10
     dropout: float = 0.3  # before the last layer, training only
 
+    def __post_init__(self) -> None:
+        for name in ("image_size", "kernel", "hidden", "num_classes"):
+            check_int(name, getattr(self, name), 1)
+        check_ints("channels", self.channels, 1, length=2)
+        check_float("dropout", self.dropout, 0.0, 1.0, high_open=True)
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -49,6 +56,13 @@ class TrainConfig:
     lr: float = 3e-3  # Adam, cosine-annealed to zero
     weight_decay: float = 1e-4
     max_shift: int = 2  # random translation augmentation, in pixels
+
+    def __post_init__(self) -> None:
+        check_int("epochs", self.epochs, 1)
+        check_int("batch_size", self.batch_size, 1)
+        check_int("max_shift", self.max_shift, 0)
+        check_float("lr", self.lr, 0.0, low_open=True)
+        check_float("weight_decay", self.weight_decay, 0.0)
 
 
 CONFIGS = {

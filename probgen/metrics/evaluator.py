@@ -13,6 +13,7 @@ import os
 
 import torch
 
+from probgen.checks_torch import check_image_batch
 from probgen.data import SPLITS, dataset_info, load_dataset
 from probgen.device import get_device
 from probgen.metrics.classifier import CONFIGS, DigitClassifier, load_classifier
@@ -24,32 +25,11 @@ _TOL = 1e-3  # round-off allowed outside [0, 1] before images are rejected
 
 
 def check_images(images: torch.Tensor, shape: tuple[int, int, int], name: str = "images") -> torch.Tensor:
-    """Validate (N, C, H, W) float images in [0, 1] of the given (C, H, W); returns them float32, clamped."""
-    if not isinstance(images, torch.Tensor):
-        raise TypeError(f"`{name}` must be a torch.Tensor (N, C, H, W), got {type(images).__name__}; "
-                        "convert with torch.as_tensor")
-    if images.ndim != 4 or tuple(images.shape[1:]) != tuple(shape):
-        hint = " (add the channel axis with .unsqueeze(1))" if images.ndim == 3 and shape[0] == 1 else ""
-        raise ValueError(f"`{name}` has shape {tuple(images.shape)} but this evaluator needs "
-                         f"(N, {shape[0]}, {shape[1]}, {shape[2]}){hint}")
-    if not images.dtype.is_floating_point:
-        raise TypeError(f"`{name}` must be float in [0, 1], got dtype {images.dtype}; "
-                        "for 0..255 pixels pass images.float() / 255")
-    if len(images) == 0:
-        raise ValueError(f"`{name}` is empty")
-    images = images.detach().float()
-    if not torch.isfinite(images).all():
-        raise ValueError(f"`{name}` contains NaN or inf values")
-    lo, hi = float(images.min()), float(images.max())
-    if lo < -_TOL or hi > 1 + _TOL:
-        if lo >= -1 - _TOL and hi <= 1 + _TOL:
-            hint = "they look like tanh outputs in [-1, 1]: pass (images + 1) / 2"
-        elif hi > 1.5 and lo >= -_TOL:
-            hint = "they look like 0..255 pixels: pass images / 255"
-        else:
-            hint = "rescale them to [0, 1]"
-        raise ValueError(f"`{name}` must lie in [0, 1], got values in [{lo:.4g}, {hi:.4g}]; {hint}")
-    return images.clamp(0, 1)
+    """Validate (N, C, H, W) float images in [0, 1] of the given (C, H, W) (probgen.checks_torch's image
+    check, with a little round-off allowed); returns them float32, clamped to [0, 1]."""
+    images = check_image_batch(images, tuple(shape), name=name, who="this evaluator", value_range=(0.0, 1.0),
+                               tol=_TOL)
+    return images.detach().float().clamp(0, 1)
 
 
 class SampleEvaluator:

@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from probgen.checks import check_int
+
 ArrayLike = torch.Tensor | np.ndarray
 _CHUNK = 1024
 
@@ -36,8 +38,7 @@ def _as_features(x: ArrayLike, name: str) -> torch.Tensor:
 
 
 def _check_k(k: int, n: int, name: str) -> None:
-    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-        raise ValueError(f"`k` must be a positive int, got {k!r}")
+    check_int("k", k, 1)
     if n <= k:
         raise ValueError(f"`{name}` has {n} points but k={k} nearest neighbours need at least {k + 1}")
 

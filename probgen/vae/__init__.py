@@ -5,30 +5,25 @@
 >>> vae.sample(16).shape
 torch.Size([16, 1, 28, 28])
 
-:class:`VAE` (model, guide, encode/decode/sample/reconstruct, IWAE ``log_likelihood``, ``inpaint``),
-:class:`Autoencoder` (the same networks, deterministic), :class:`VAEConfig`, the fast SVI pieces
-:class:`FastTrace_ELBO` and :class:`JointOptim`, and :func:`train_vae`.
+``VAE`` (model, guide, encode/decode/sample/reconstruct, IWAE ``log_likelihood``, ``inpaint``),
+``Autoencoder`` (the same networks, deterministic), ``VAEConfig``, the fast SVI pieces ``FastTrace_ELBO``
+and ``JointOptim``, and ``train_vae`` / ``VAETrainer``. Names load on first use (no torch on import).
 """
 
-from probgen.vae.autoencoder import Autoencoder
-from probgen.vae.config import VAEConfig
-from probgen.vae.fast import FastTrace_ELBO, FastTraceMeanField_ELBO, JointOptim
-from probgen.vae.likelihoods import get_likelihood, list_likelihoods
-from probgen.vae.model import VAE
-from probgen.vae.nets import list_archs, register_arch
-from probgen.vae.train import TrainingDiverged, train_vae
+from probgen._lazy import lazy_exports
 
-__all__ = [
-    "VAE",
-    "Autoencoder",
-    "FastTrace_ELBO",
-    "FastTraceMeanField_ELBO",
-    "JointOptim",
-    "VAEConfig",
-    "get_likelihood",
-    "list_archs",
-    "list_likelihoods",
-    "register_arch",
-    "TrainingDiverged",
-    "train_vae",
-]
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "VAE": "probgen.vae.model",
+    "Autoencoder": "probgen.vae.autoencoder",
+    "FastTrace_ELBO": "probgen.vae.fast",
+    "FastTraceMeanField_ELBO": "probgen.vae.fast",
+    "JointOptim": "probgen.vae.fast",
+    "VAEConfig": "probgen.vae.config",
+    "get_likelihood": "probgen.vae.likelihoods",
+    "list_likelihoods": "probgen.vae.likelihoods",
+    "list_archs": "probgen.vae.nets",
+    "register_arch": "probgen.vae.nets",
+    "TrainingDiverged": "probgen.errors",
+    "VAETrainer": "probgen.vae.train",
+    "train_vae": "probgen.vae.train",
+})

@@ -12,7 +12,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from probgen.vae.checks import check_hidden, check_images, check_int, check_labels, check_x_shape
+from probgen.checks import check_int, check_num_classes
+from probgen.checks_torch import check_labels
+from probgen.vae.checks import check_vae_images
+from probgen.vae.config import check_hidden, check_x_shape
 from probgen.vae.likelihoods import get_likelihood
 from probgen.vae.nets import build_nets
 
@@ -27,7 +30,7 @@ class Autoencoder(nn.Module):
         self.x_shape = check_x_shape(x_shape)
         self.z_dim = check_int("z_dim", z_dim, 1)
         self.hidden = check_hidden(hidden)
-        self.num_classes = num_classes
+        self.num_classes = check_num_classes(num_classes)
         self.arch = arch
         self.likelihood = get_likelihood(likelihood, min_scale)
         self.encoder, self.decoder = build_nets(arch, self.x_shape, self.z_dim, self.hidden, num_classes or 0,
@@ -40,8 +43,12 @@ class Autoencoder(nn.Module):
         cfg.pop("name")
         return cls(**cfg)
 
+    def _images(self, x):
+        dtype = next(self.parameters()).dtype
+        return check_vae_images(x, self.x_shape, self.likelihood, who="this autoencoder", dtype=dtype)
+
     def _labels(self, y, n):
-        y = check_labels(y, self.num_classes, n)
+        y = check_labels(y, self.num_classes, n, who="this autoencoder")
         if y is None:
             return None
         p = next(self.parameters())
@@ -49,7 +56,7 @@ class Autoencoder(nn.Module):
 
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Codes (B, z_dim) of images (B, C, H, W)."""
-        x = check_images(x, self.x_shape, self.likelihood.unit_interval, self.likelihood.name)
+        x = self._images(x)
         return self.encoder(x, self._labels(y, len(x)))[0]
 
     def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
@@ -63,7 +70,7 @@ class Autoencoder(nn.Module):
 
     def loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Reconstruction loss -sum log p(x | z = mu(x)) over the batch (a scalar)."""
-        x = check_images(x, self.x_shape, self.likelihood.unit_interval, self.likelihood.name)
+        x = self._images(x)
         y1h = self._labels(y, len(x))
         z = self.encoder(x, y1h)[0]  # (B, z_dim)
         return -self.likelihood.log_prob_sum(self.decoder(z, y1h), x)

@@ -2,61 +2,77 @@
 
 Every ``VAEConfig`` field is a flag (``--z-dim 2``, ``--likelihood gaussian``, ...); ``--config file.json``
 reads fields from JSON first (unknown keys raise) and flags given on the command line override them.
-Multi-process training: ``torchrun --nproc_per_node 2 -m probgen.cli train vae ...``.
+``--resume`` continues the run in ``--out`` with its saved ``config.json``: flags given then may change only
+what a resume may change (``--epochs``, evaluation, checkpoints, device). Options left out are "not given"
+(None), which is how a resume tells them from defaults. Multi-process training:
+``torchrun --nproc_per_node 2 -m probgen.cli train vae ...``. This module imports no torch until a command
+runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-from probgen.vae.config import BINARIZE, ELBOS, VAEConfig
+from probgen.checks import config_from_dict
+from probgen.training.config import add_field_options, given_fields
+from probgen.vae.config import ARCHS, BINARIZE, ELBOS, LIKELIHOODS, VAEConfig
 
-# flag -> (VAEConfig field, type, help)
-_FLAGS = {
-    "--data": ("data", str, "data set name (see `probgen data list`); default mnist-5k"),
-    "--epochs": ("epochs", int, "training epochs (default 50)"),
-    "--z-dim": ("z_dim", int, "latent dimension (default 50)"),
-    "--hidden": ("hidden", int, "hidden layer width(s), e.g. --hidden 512 256 (default 400)"),
-    "--arch": ("arch", str, "network architecture: mlp | conv (default mlp)"),
-    "--likelihood": ("likelihood", str, "bernoulli | gaussian | continuous-bernoulli (default bernoulli)"),
-    "--min-scale": ("min_scale", float, "floor on the Gaussian likelihood's std (default 0.01)"),
-    "--batch-size": ("batch_size", int, "batch size per process (default 128)"),
-    "--lr": ("lr", float, "Adam learning rate (default 1e-3)"),
-    "--num-particles": ("num_particles", int, "samples of z per image in the ELBO (default 1)"),
-    "--seed": ("seed", int, "random seed (default 0)"),
-    "--iwae-samples": ("iwae_samples", int, "k of the final IWAE log-likelihood, 0 skips (default 1000)"),
-    "--iwae-images": ("iwae_images", int, "test images for the IWAE estimate (default 1000)"),
-    "--ae-epochs": ("ae_epochs", int, "autoencoder epochs (AE-vs-VAE figure), 0 skips (default --epochs)"),
+_D = VAEConfig()
+
+# VAEConfig field -> help of its option (--field-name); the effective default is appended
+_OPTIONS = {
+    "data": "data set name, see `probgen data list`",
+    "epochs": "training epochs",
+    "z_dim": "latent dimension",
+    "min_scale": "floor on the Gaussian likelihood's standard deviation",
+    "batch_size": "batch size per process",
+    "lr": "Adam learning rate",
+    "num_particles": "samples of z per image in the ELBO",
+    "seed": "random seed",
+    "ckpt_every": "also checkpoint every this many SVI steps (default: 0, at epoch ends only)",
+    "iwae_samples": "k of the final IWAE log-likelihood, 0 skips it",
+    "iwae_images": "test images for the IWAE estimate",
+}
+# VAEConfig field -> (choices, help)
+_CHOICES = {
+    "arch": (ARCHS, "network architecture"),
+    "likelihood": (LIKELIHOODS, "pixel likelihood p(x | z)"),
+    "elbo": (ELBOS, "fast (FastTrace_ELBO), fast-meanfield (closed-form KL), or Pyro's trace (Trace_ELBO), "
+                    "meanfield (TraceMeanField_ELBO), jit (JitTrace_ELBO)"),
+    "binarize": (BINARIZE, "auto: a fixed binary copy for bernoulli, none otherwise; dynamic: fresh binary "
+                           "pixels every batch"),
 }
 
 
 def register(train, top) -> None:
     """Add ``probgen train vae``."""
     p = train.add_parser("vae", help="train a variational autoencoder with Pyro SVI",
-                         description="Train a VAE with SVI; writes metrics, checkpoints, figures to --out.")
-    for flag, (_, typ, help_) in _FLAGS.items():
-        p.add_argument(flag, type=typ, default=None, help=help_, nargs="+" if flag == "--hidden" else None)
-    p.add_argument("--elbo", choices=ELBOS, default=None,
-                   help="fast (FastTrace_ELBO, default) | fast-meanfield (closed-form KL) | trace | "
-                        "meanfield | jit (Pyro's Trace_ELBO, TraceMeanField_ELBO, JitTrace_ELBO)")
-    p.add_argument("--binarize", choices=BINARIZE, default=None,
-                   help="auto (fixed binary copy for bernoulli; default) | none | threshold | stochastic | "
-                        "dynamic")
-    p.add_argument("--conditional", action="store_true", help="conditional VAE on the data set's labels")
-    p.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N (default auto)")
-    p.add_argument("--no-figures", action="store_true", help="skip the figures")
-    p.add_argument("--config", type=Path, help="JSON file of VAEConfig fields (flags override it)")
-    p.add_argument("--out", default="runs/vae", help="run folder (default runs/vae)")
-    p.add_argument("--resume", action="store_true", help="continue from --out/checkpoints/last.pt")
-    p.add_argument("--debug", action="store_true", help="show full tracebacks")
+                         description="Train a VAE with SVI; writes metrics, checkpoints and figures to "
+                                     "--out.")
+    add_field_options(p, _D, _OPTIONS)
+    for name, (choices, help_) in _CHOICES.items():
+        p.add_argument(f"--{name}", choices=choices, help=f"{help_} (default: {getattr(_D, name)})")
+    p.add_argument("--hidden", type=int, nargs="+",
+                   help=f"hidden layer width(s), e.g. --hidden 512 256 (default: {_D.hidden[0]})")
+    p.add_argument("--ae-epochs", type=int,
+                   help="autoencoder epochs for the AE-vs-VAE figure, 0 skips it (default: --epochs)")
+    p.add_argument("--conditional", action="store_true", default=None,
+                   help="conditional VAE p(x | z, y) on the data set's labels (default: unconditional)")
+    p.add_argument("--no-figures", action="store_true", default=None,
+                   help="skip the figures (default: draw them)")
+    p.add_argument("--config", type=Path,
+                   help="JSON file of VAEConfig fields; options given on the command line override it "
+                        "(default: none)")
+    p.add_argument("--out", default="runs/vae", help="run folder")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --out from its config.json and checkpoints/last.pt")
     p.set_defaults(func=_train)
 
 
-def config_from_args(args: argparse.Namespace) -> VAEConfig:
-    """The VAEConfig that the command-line arguments describe."""
+def options_from_args(args: argparse.Namespace) -> dict:
+    """The VAEConfig fields given on the command line (and in ``--config``); options left out are absent."""
     d = {}
     if args.config is not None:
         if not args.config.is_file():
@@ -64,37 +80,42 @@ def config_from_args(args: argparse.Namespace) -> VAEConfig:
         d = json.loads(args.config.read_text())
         if not isinstance(d, dict):
             raise ValueError(f"`--config` {str(args.config)!r} must hold a JSON object of VAEConfig fields")
-    for _, (key, _, _) in _FLAGS.items():
-        v = getattr(args, key)
-        if v is not None:
-            d[key] = tuple(v) if key == "hidden" else v
-    for key in ("elbo", "binarize", "device"):
-        if getattr(args, key) is not None:
-            d[key] = getattr(args, key)
+    d.update(given_fields(args, [*_OPTIONS, *_CHOICES, "ae_epochs"]))
+    if args.hidden is not None:
+        d["hidden"] = tuple(args.hidden)
+    if getattr(args, "device", None) is not None:  # the global --device
+        d["device"] = args.device
     if args.no_figures:
         d["figures"] = False
     if args.conditional:
         from probgen.data import dataset_info
+        from probgen.training.config import saved_config
 
-        d["num_classes"] = dataset_info(d.get("data", "mnist-5k")).num_classes
-    return VAEConfig.from_dict(d)
+        saved = (saved_config(args.out) or {}) if args.resume else {}
+        d["num_classes"] = dataset_info(d.get("data", saved.get("data", _D.data))).num_classes
+    return d
+
+
+def config_from_args(args: argparse.Namespace) -> VAEConfig:
+    """The VAEConfig of a new run that the command-line arguments describe."""
+    return config_from_dict(VAEConfig, options_from_args(args))
 
 
 def _train(args) -> int:
     from probgen.distributed import setup_distributed
-    from probgen.vae.train import TrainingDiverged, train_vae
+    from probgen.training.config import resolve_run_config
+    from probgen.vae.train import resolve_config, train_vae
 
-    cfg = config_from_args(args)
+    cfg = resolve_run_config(VAEConfig, options_from_args(args), args.out, resume=args.resume,
+                             prepare=resolve_config)
     ctx = setup_distributed(cfg.device)
     try:
         result = train_vae(cfg, args.out, resume=args.resume, ctx=ctx)
-    except TrainingDiverged as e:
-        print(f"probgen: {e}", file=sys.stderr)
-        return 1
     finally:
         ctx.close()
     if ctx.is_main:
-        last = result.run.read_metrics()[-1] if result.run.read_metrics() else {}
+        rows = result.run.read_metrics()
+        last = rows[-1] if rows else {}
         print(f"{result.vae}\ntest ELBO {last.get('test_elbo', '?')} nats/image after {cfg.epochs} epochs")
         if result.test_log_likelihood is not None:
             print(f"test log-likelihood (IWAE, k={cfg.iwae_samples}): "

@@ -85,7 +85,7 @@ def manifold_figure(vae, path: str | os.PathLike, n: int = 20, basis: torch.Tens
     q = torch.distributions.Normal(0.0, 1.0).icdf(torch.linspace(0.05, 0.95, n))  # (n,)
     a, b = torch.meshgrid(q, q.flip(0), indexing="xy")  # rows top to bottom: high to low second coordinate
     z = torch.stack([a.reshape(-1), b.reshape(-1)], 1) @ basis.T.to(torch.float32)  # (n*n, z_dim)
-    z = z.to(vae._device())
+    z = z.to(vae.device)
     labels = None if not vae.num_classes else torch.full((len(z),), y or 0, dtype=torch.long)
     return save_image_grid(vae.decode(z, labels), path, nrow=n, padding=0)
 

@@ -25,9 +25,12 @@ from pyro.params.param_store import param_with_module_name
 from torch import nn
 
 from probgen.checkpoint import load_checkpoint, save_checkpoint
+from probgen.checks import check_float, check_int, check_ints, check_num_classes
+from probgen.checks_torch import check_labels
 from probgen.errors import CheckpointError
 from probgen.vae import estimators
-from probgen.vae.checks import check_hidden, check_images, check_int, check_labels, check_mask, check_x_shape
+from probgen.vae.checks import check_mask, check_vae_images
+from probgen.vae.config import check_hidden, check_x_shape
 from probgen.vae.likelihoods import get_likelihood
 from probgen.vae.nets import build_nets
 
@@ -59,11 +62,10 @@ class VAE(nn.Module):
         self.x_shape = check_x_shape(x_shape)
         self.z_dim = check_int("z_dim", z_dim, 1)
         self.hidden = check_hidden(hidden)
-        self.num_classes = None if num_classes is None else check_int("num_classes", num_classes, 2)
-        if not (isinstance(min_scale, int | float) and min_scale > 0):
-            raise ValueError(f"`min_scale` must be a positive number, got {min_scale!r}")
-        self.arch, self.min_scale, self.name = arch, float(min_scale), str(name)
-        self.conv_channels = tuple(conv_channels)
+        self.num_classes = check_num_classes(num_classes)
+        self.min_scale = check_float("min_scale", min_scale, 0.0, low_open=True)
+        self.arch, self.name = arch, str(name)
+        self.conv_channels = check_ints("conv_channels", conv_channels, 1)
         self.likelihood = get_likelihood(likelihood, self.min_scale)
         self.encoder, self.decoder = build_nets(arch, self.x_shape, self.z_dim, self.hidden,
                                                 self.num_classes or 0, self.likelihood.params_per_channel,
@@ -127,7 +129,7 @@ class VAE(nn.Module):
             shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
             raise ValueError(f"`z` has shape {shape}; expected (..., {self.z_dim}) for `z_dim`={self.z_dim}")
         n = z.shape[-2] if z.ndim >= 2 else 1
-        y1h = self._one_hot(check_labels(y, self.num_classes, n))
+        y1h = self._one_hot(check_labels(y, self.num_classes, n, who="this VAE"))
         out = self._decoder_output(z if z.ndim >= 2 else z[None], y1h)
         out = out if z.ndim >= 2 else out[0]
         return out if raw else self.likelihood.mean(out)
@@ -139,8 +141,8 @@ class VAE(nn.Module):
         For a conditional VAE, ``y`` gives the classes: an int (all n of that class) or (n,) labels.
         """
         n = check_int("n", n, 1)
-        y = check_labels(y, self.num_classes, n)
-        z = torch.randn(n, self.z_dim, device=self._device())  # (n, z_dim)
+        y = check_labels(y, self.num_classes, n, who="this VAE")
+        z = torch.randn(n, self.z_dim, device=self.device)  # (n, z_dim)
         out = self._decoder_output(z, self._one_hot(y))
         return self.likelihood.mean(out) if mean else self.likelihood.sample(out)
 
@@ -148,7 +150,8 @@ class VAE(nn.Module):
     def reconstruct(self, x: torch.Tensor, y: torch.Tensor | None = None, mean: bool = True) -> torch.Tensor:
         """Decode the posterior mean of z: (B, C, H, W) -> (B, C, H, W) in [0, 1]."""
         loc, _ = self.encode(x, y)
-        out = self._decoder_output(loc, self._one_hot(check_labels(y, self.num_classes, len(x))))
+        y1h = self._one_hot(check_labels(y, self.num_classes, len(x), who="this VAE"))
+        out = self._decoder_output(loc, y1h)
         return self.likelihood.mean(out) if mean else self.likelihood.sample(out)
 
     @torch.no_grad()
@@ -246,7 +249,7 @@ class VAE(nn.Module):
     def _prepare(self, x, y, batch_size):
         """Checked (x, one-hot y or None, batch size)."""
         if x is not None:
-            x = check_images(x, self.x_shape, self.likelihood.unit_interval, self.likelihood.name)
+            x = check_vae_images(x, self.x_shape, self.likelihood, dtype=self._dtype())
             n = x.shape[0]
         elif batch_size is not None:
             n = check_int("batch_size", batch_size, 1)
@@ -254,12 +257,12 @@ class VAE(nn.Module):
             n = len(y)
         else:
             raise ValueError("model(x=None) generates images and needs their number: pass batch_size=n")
-        return x, self._one_hot(check_labels(y, self.num_classes, n)), n
+        return x, self._one_hot(check_labels(y, self.num_classes, n, who="this VAE")), n
 
     def _one_hot(self, y: torch.Tensor | None) -> torch.Tensor | None:
         if y is None:
             return None
-        return F.one_hot(y.to(self._device()), self.num_classes).to(self._dtype())  # (B, K)
+        return F.one_hot(y.to(self.device), self.num_classes).to(self._dtype())  # (B, K)
 
     def _decoder_output(self, z: torch.Tensor, y1h: torch.Tensor | None) -> torch.Tensor:
         """Decoder on z (..., z_dim), any leading dims (particles, Predictive draws) -> (..., k*C, H, W)."""
@@ -268,6 +271,13 @@ class VAE(nn.Module):
             y1h = y1h.expand(*lead, y1h.shape[-1]).reshape(-1, y1h.shape[-1])
         out = self.decoder(z.reshape(-1, self.z_dim), y1h)  # (N, k*C, H, W)
         return out.reshape(*lead, *out.shape[1:])
+
+    def register_params(self) -> None:
+        """Put the encoder's and decoder's weights in Pyro's param store, as the first call of ``model`` and
+        ``guide`` does. After ``load_state_dict`` (resuming a run), call it before restoring the rest of
+        the store or an optimizer state, so that the store holds these very tensors."""
+        self._register("encoder")
+        self._register("decoder")
 
     def _register(self, part: str) -> None:
         """``pyro.module`` the encoder or decoder; refuse a param store holding another model's weights."""
@@ -288,7 +298,9 @@ class VAE(nn.Module):
     def _ref_tensor(self, x):
         return x if x is not None else next(self.decoder.parameters())
 
-    def _device(self) -> torch.device:
+    @property
+    def device(self) -> torch.device:
+        """Where the networks' weights are (``vae.to(device)`` moves them)."""
         return next(self.decoder.parameters()).device
 
     def _dtype(self) -> torch.dtype:

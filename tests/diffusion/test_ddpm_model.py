@@ -48,7 +48,7 @@ def test_sinusoidal_embedding():
 
 
 def test_config_unknown_key_and_bad_values_raise():
-    with pytest.raises(ValueError, match="Unknown DDPMConfig key 'timestep'.*'timesteps'"):
+    with pytest.raises(ValueError, match="unknown DDPMConfig key 'timestep'.*'timesteps'"):
         DDPM(timestep=100)
     with pytest.raises(ValueError, match="`x_shape`"):
         DDPM(x_shape=(28, 28))
@@ -58,6 +58,10 @@ def test_config_unknown_key_and_bad_values_raise():
         DDPM(x_shape=(1, 6, 6), channel_mults=(1, 2, 2))
     with pytest.raises(TypeError, match="`config`"):
         DDPM(config=42)
+    with pytest.raises(ValueError, match="`num_classes`=0: in probgen an unconditional model has"):
+        DDPM(num_classes=0)
+    with pytest.raises(ValueError, match=r"`dropout` must be a finite number in \[0, 1\)"):
+        DDPMConfig(dropout=float("nan"))
     cfg = DDPMConfig(x_shape=(1, 8, 8), **TINY)
     assert DDPM(cfg, timesteps=30).config.timesteps == 30  # keywords override the config
     assert DDPMConfig.from_dict(cfg.to_dict()) == cfg
@@ -68,11 +72,11 @@ def test_config_unknown_key_and_bad_values_raise():
     [
         (torch.rand(4, 1, 28, 28), ValueError, r"`x` has shape \(4, 1, 28, 28\).*\(B, 1, 8, 8\)"),
         (torch.rand(4, 8, 8), ValueError, r"`x` has shape \(4, 8, 8\).*unsqueeze"),
-        (torch.rand(4, 1, 8, 8) * 255, ValueError, r"`x` must hold images in \[0, 1\].*x / 255"),
-        (torch.rand(4, 1, 8, 8) * 2 - 1, ValueError, r"`x` must hold images in \[0, 1\].*\(x \+ 1\) / 2"),
-        (torch.full((2, 1, 8, 8), float("nan")), ValueError, r"`x` must hold images in \[0, 1\]"),
-        (torch.zeros(2, 1, 8, 8, dtype=torch.uint8), TypeError, r"`x` must be a float tensor"),
-        (torch.zeros(0, 1, 8, 8), ValueError, r"`x` is empty"),
+        (torch.rand(4, 1, 8, 8) * 255, ValueError, r"`x` must hold values in \[0, 1\].*x / 255"),
+        (torch.rand(4, 1, 8, 8) * 2 - 1, ValueError, r"`x` must hold values in \[0, 1\].*\(x \+ 1\) / 2"),
+        (torch.full((2, 1, 8, 8), float("nan")), ValueError, r"`x` contains 128 NaN or infinite value"),
+        (torch.zeros(2, 1, 8, 8, dtype=torch.uint8), TypeError, r"`x` must be a floating-point tensor"),
+        (torch.zeros(0, 1, 8, 8), ValueError, r"`x` is an empty batch"),
         ([[0.5]], TypeError, r"`x` must be a torch.Tensor"),
     ],
 )
@@ -84,7 +88,7 @@ def test_bad_images_name_the_argument(x, error, match):
 
 def test_labels_are_checked():
     uncond = DDPM(x_shape=(1, 8, 8), **TINY)
-    with pytest.raises(ValueError, match="`y` was given but this DDPM is unconditional"):
+    with pytest.raises(ValueError, match=r"`y` \(labels\) was given but this DDPM is unconditional"):
         uncond.loss(torch.rand(2, 1, 8, 8), torch.tensor([0, 1]))
     cond = DDPM(x_shape=(1, 8, 8), num_classes=10, **TINY)
     with pytest.raises(ValueError, match="class-conditional.*pass `y`"):
@@ -93,7 +97,7 @@ def test_labels_are_checked():
         cond.loss(torch.rand(2, 1, 8, 8), torch.tensor([3, 10]))
     with pytest.raises(ValueError, match=r"`y` has shape \(3,\)"):
         cond.sample(2, 2, y=torch.tensor([1, 2, 3]))
-    with pytest.raises(TypeError, match="integer tensor"):
+    with pytest.raises(TypeError, match="integer class labels"):
         cond.loss(torch.rand(2, 1, 8, 8), torch.tensor([0.0, 1.0]))
     assert cond.sample(4, 2, y=torch.tensor([0, 1, 2, 9])).shape == (4, 1, 8, 8)
     assert cond.sample(4, 2).shape == (4, 1, 8, 8)  # uniform labels
@@ -148,8 +152,11 @@ def test_repr_and_from_state():
         assert torch.equal(a, b)
     with pytest.raises(ValueError, match="ddpm_config"):
         DDPM.from_state({"weights": 1})
+    old = ddpm.checkpoint_state()  # written before num_classes=None meant unconditional
+    old["ddpm_config"]["num_classes"] = 0
+    assert DDPM.from_state(old).num_classes is None
 
 
 def test_unet_standalone():
-    net = UNet(channels=1, image_size=(8, 8), base_channels=8, channel_mults=(1, 2), num_classes=0)
+    net = UNet(channels=1, image_size=(8, 8), base_channels=8, channel_mults=(1, 2))
     assert net(torch.randn(2, 1, 8, 8), torch.tensor([1, 2])).shape == (2, 1, 8, 8)

@@ -40,7 +40,7 @@ def test_registry_errors_name_the_known_choices():
 
 
 @pytest.mark.parametrize("role,name", ALL)
-@pytest.mark.parametrize("num_classes", [0, 10])
+@pytest.mark.parametrize("num_classes", [None, 10])
 def test_output_shape(role, name, num_classes):
     model = _build(role, name, num_classes=num_classes)
     y = torch.tensor([0, 4, 9]) if num_classes else None
@@ -160,7 +160,9 @@ def test_transformer_generator_upsamples_token_grids():
         ("discriminator", "patchgan", {"image_size": 16, "n_layers": 4}, r"shrinks a 16x16 image"),
         ("discriminator", "dcgan", {"norm": "layer"}, r"`norm`='layer'"),
         ("generator", "dcgan", {"ngf": 0}, r"`ngf` must be an int >= 1"),
-    ],
+        ("generator", "transformer", {"depth": (2, 0)}, r"`depth` must be a non-empty tuple of ints >= 1"),
+    ] + [(role, name, {"num_classes": 0}, r"`num_classes`=0: in probgen an unconditional model has "
+          r"`num_classes`=None") for role, name in ALL],
 )
 def test_bad_configurations(role, name, cfg, match):
     with pytest.raises(ValueError, match=match):
@@ -178,7 +180,10 @@ def test_bad_inputs_are_explained():
     with pytest.raises(ValueError, match=r"z of shape \(B, 4\)"):
         G(torch.randn(2, 5), torch.tensor([0, 1]))
     D = get_model("dcgan", "discriminator", ndf=2)
-    with pytest.raises(ValueError, match=r"built for images of shape \(1, 28, 28\).*channels=3"):
+    with pytest.raises(ValueError, match=r"`x` has shape \(2, 3, 28, 28\) but the DCGAN discriminator takes "
+                       r"images of shape \(B, 1, 28, 28\); the DCGAN discriminator was built for 1 channel"):
         D(torch.zeros(2, 3, 28, 28))
+    with pytest.raises(TypeError, match=r"dtype torch.float64 but the parameters of the DCGAN discriminator"):
+        D(torch.zeros(2, 1, 28, 28, dtype=torch.float64))
     with pytest.raises(ValueError, match=r"unconditional"):
         D(torch.zeros(2, 1, 28, 28), torch.tensor([0, 1]))

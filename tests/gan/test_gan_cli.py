@@ -22,6 +22,15 @@ def test_train_writes_a_run_and_resumes(tmp_path, capsys):
     assert main([*args, "--steps", "5", "--resume"]) == 0  # continues from last.pt (step 3)
     assert [r["step"] for r in run.read_metrics()] == ["1", "2", "3", "4", "5"]
     assert run.load("last")["step"] == 5
+    assert main(["train", "gan", "--out", str(out), "--steps", "6", "--resume"]) == 0  # the run's options
+    assert run.load("last")["step"] == 6 and run.load("last")["config"]["g_cfg"] == {"ngf": 4}
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    capsys.readouterr()
+    refused = ["train", "gan", "--out", str(out), "--steps", "8", "--resume", "--lr-g", "1e-3", "--ngf", "8"]
+    assert main(refused) == 2
+    err = capsys.readouterr().err
+    assert "`lr_g` (run: 0.0002, now: 0.001)" in err and "`g_cfg.ngf` (run: 4, now: 8)" in err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before  # a refusal writes nothing
 
 
 def test_train_transformer_conditional_with_options(tmp_path):
@@ -36,16 +45,17 @@ def test_train_transformer_conditional_with_options(tmp_path):
 
 
 @pytest.mark.parametrize("extra,message", [
-    (["--d-steps", "0"], "`d_steps` must be a positive int, got 0"),
+    (["--d-steps", "0"], "`d_steps` must be an int >= 1, got 0"),
     (["--g-opt", "width=3"], "generator 'dcgan' does not take ['width']"),
     (["--data", "digits", "--disc", "patchgan"], "shrinks a 8x8 image to nothing"),
     (["--diffaug", "flip"], "unknown augmentations ['flip']"),
-    (["--device", "cuda:7"], "`device`='cuda:7'"),
+    (["--betas", "0.5", "1.5"], "`betas[1]` must be a finite number in [0, 1), got 1.5"),
 ])
-def test_bad_input_is_one_line(tmp_path, capsys, extra, message):
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, extra, message):
     rc = main(["train", "gan", *TINY, "--steps", "1", "--out", str(tmp_path / "x"), *extra])
     err = capsys.readouterr().err
     assert rc == 2 and message in err and "Traceback" not in err
+    assert not (tmp_path / "x").exists()  # validated before the run folder is made
 
 
 def test_unknown_architecture_lists_choices(capsys):

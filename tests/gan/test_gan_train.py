@@ -9,9 +9,11 @@ from gan_helpers import small_mnist
 import probgen
 from probgen.checkpoint import load_checkpoint
 from probgen.data import ImageData
-from probgen.gan.loop import DivergenceError, GANTrainer
+from probgen.errors import TrainingDiverged
+from probgen.gan.config import GANConfig
+from probgen.gan.loop import GANTrainer
 from probgen.gan.model import GAN
-from probgen.gan.train import GANConfig, GANStepper, build_gan
+from probgen.gan.train import GANStepper, build_gan
 from probgen.runs import RunDir
 
 TINY_G = {"ngf": 4}
@@ -83,7 +85,7 @@ def test_ema_is_the_moving_average():
         d = min(0.75, (1 + n) / (10 + n))
         for k in g1:
             torch.testing.assert_close(ema1[k], d * ema0[k] + (1 - d) * g1[k])
-    assert st.ema_updates == 40 and (1 + 39) / (10 + 39) > 0.75  # the warm-up is over
+    assert st.ema.updates == 40 and (1 + 39) / (10 + 39) > 0.75  # the warm-up is over
     for k, b in st.G.named_buffers():
         assert torch.equal(dict(st.gan.generator_ema.named_buffers())[k], b)
 
@@ -98,18 +100,22 @@ def test_options_train_with_finite_losses(options):
     trainer = GANTrainer(cfg, data=small_mnist())
     gan = trainer.fit()
     assert all(torch.isfinite(p).all() for p in gan.parameters())
-    assert gan.num_classes == (10 if options.get("conditional") else 0)
+    assert gan.num_classes == (10 if options.get("conditional") else None)
 
 
 def test_bad_inputs_are_explained():
-    with pytest.raises(ValueError, match=r"`d_steps` must be a positive int, got 0"):
-        tiny_config(d_steps=0).validate()
-    with pytest.raises(ValueError, match=r"unknown GAN config keys \['lr'\]"):
+    with pytest.raises(ValueError, match=r"`d_steps` must be an int >= 1, got 0"):
+        tiny_config(d_steps=0)
+    with pytest.raises(ValueError, match=r"unknown GANConfig key 'lr'; did you mean 'lr_g'"):
         GANConfig.from_dict({"lr": 1e-3})
-    with pytest.raises(ValueError, match=r"Unknown loss 'wgan'"):
-        tiny_config(loss="wgan").validate()
+    with pytest.raises(ValueError, match=r"`loss`='wgan' is not one of .*did you mean 'wgan-gp'"):
+        tiny_config(loss="wgan")
     with pytest.raises(ValueError, match=r"Unknown discriminator 'resnet'"):
-        tiny_config(disc="resnet").validate()
+        tiny_config(disc="resnet")
+    with pytest.raises(ValueError, match=r"`betas\[0\]` must be a finite number in \[0, 1\), got 1.0"):
+        tiny_config(betas=(1.0, 0.999))
+    with pytest.raises(ValueError, match=r"`lr_g` must be a finite number in \(0, inf\), got nan"):
+        tiny_config(lr_g=float("nan"))
     rgb = ImageData(torch.rand(32, 3, 28, 28), torch.zeros(32, dtype=torch.int64))
     gan = build_gan(tiny_config(), 1, 28, 0)
     with pytest.raises(ValueError, match=r"shape \(3, 28, 28\) but the GAN makes \(1, 28, 28\).*channels=3"):
@@ -126,13 +132,10 @@ def test_resume_continues_bit_for_bit(tmp_path):
     cfg = tiny_config(steps=6, ckpt_every=3, ema=0.9, diffaug="translation")
     straight = GANTrainer(cfg, data=data).fit()
 
-    run = RunDir(tmp_path / "run", cfg.to_dict())
-    GANTrainer(cfg, data=data, run=run).fit(steps=3)
-    state = load_checkpoint(run.checkpoints / "last.pt")  # weights_only=True loading
+    GANTrainer(cfg, tmp_path / "run", data=data).fit(steps=3)  # 3 of 32 batches: stops mid-epoch
+    state = load_checkpoint(tmp_path / "run/checkpoints/last.pt")  # weights_only=True loading
     assert state["step"] == 3 and set(state) >= {"gan", "opt_g", "opt_d", "rng", "batches_seen"}
-    resumed_trainer = GANTrainer(cfg, data=data, run=RunDir(tmp_path / "run", resume=True))
-    resumed_trainer.load_state_dict(state)
-    resumed = resumed_trainer.fit()
+    resumed = GANTrainer(cfg, tmp_path / "run", resume=True, data=data).fit()
     assert _same(_state(resumed), _state(straight))
     rebuilt = GAN.from_state(state)
     assert rebuilt.image_shape == (1, 28, 28) and rebuilt.generator_ema is not None
@@ -164,16 +167,18 @@ def test_persistent_nan_stops_with_a_message():
     trainer = GANTrainer(cfg, data=small_mnist(), log=lambda m: None)
     real_d_loss = trainer.stepper.loss.d_loss
     trainer.stepper.loss.d_loss = lambda r, f: real_d_loss(r, f) * float("nan")
-    with pytest.raises(DivergenceError, match=r"diverged.*after 2 rollback\(s\); lower `lr_g`/`lr_d`"):
+    with pytest.raises(TrainingDiverged, match=r"GAN training diverged: non-finite loss or weights .* at "
+                                               r"step "
+                       r"\d+ after 2 rollback\(s\); no run folder, so no checkpoint. Lower `lr_g`/`lr_d`"):
         trainer.fit()
 
 
 def test_best_checkpoint_follows_the_score(tmp_path):
     scores = iter([5.0, 3.0, 4.0, 1.0, 2.0])
     cfg = tiny_config(steps=5, eval_every=1, ckpt_every=5)
-    run = RunDir(tmp_path / "run", cfg.to_dict())
-    trainer = GANTrainer(cfg, data=small_mnist(), run=run, score_fn=lambda gan: next(scores))
+    trainer = GANTrainer(cfg, tmp_path / "run", data=small_mnist(), score_fn=lambda gan: next(scores))
     trainer.fit()
+    run = trainer.run
     best = load_checkpoint(run.checkpoints / "best.pt")
     assert best["score"] == 1.0 and best["step"] == 4 and trainer.best_score == 1.0
     assert load_checkpoint(run.checkpoints / "last.pt")["step"] == 5
@@ -183,8 +188,8 @@ def test_best_checkpoint_follows_the_score(tmp_path):
 
 def test_run_folder_has_metrics_grids_and_curves(tmp_path):
     cfg = tiny_config(steps=4, log_every=2, sample_every=2, ckpt_every=4, conditional=True)
-    run = RunDir(tmp_path / "run", cfg.to_dict())
-    GANTrainer(cfg, data=small_mnist(), run=run, log=lambda m: None).fit()
+    GANTrainer(cfg, tmp_path / "run", data=small_mnist(), log=lambda m: None).fit()
+    run = RunDir(tmp_path / "run", write=False)
     rows = run.read_metrics()
     assert [int(r["step"]) for r in rows] == [2, 4]
     assert {"d_loss", "g_loss", "d_real", "d_fake", "d_acc", "objective", "imgs_per_s"} <= set(rows[0])
@@ -199,8 +204,9 @@ def test_short_run_lowers_the_discriminators_accuracy_from_its_start(tmp_path):
     on seeds 0 and 1)."""
     cfg = tiny_config(steps=200, g_cfg={"ngf": 16}, d_cfg={"ndf": 16}, latent_dim=32, batch_size=32,
                       log_every=1, ckpt_every=200, sample_every=200)
-    run = RunDir(tmp_path / "run", cfg.to_dict())
-    GANTrainer(cfg, run=run, log=lambda m: None).fit()
+    trainer = GANTrainer(cfg, tmp_path / "run", log=lambda m: None)
+    trainer.fit()
+    run = trainer.run
     acc = torch.tensor([float(r["d_acc"]) for r in run.read_metrics()])  # (200,)
     windows = acc.view(10, 20).mean(1)
     start = windows[:5].max()  # D's accuracy once it has learned the initial fakes

@@ -10,7 +10,7 @@ import probgen
 from probgen.gan.model import GAN
 
 
-def tiny_gan(num_classes=0, **kw) -> GAN:
+def tiny_gan(num_classes=None, **kw) -> GAN:
     probgen.seed(0)
     return GAN.build("dcgan", "dcgan", latent_dim=6, num_classes=num_classes, g_cfg={"ngf": 4},
                      d_cfg={"ndf": 4}, **kw)
@@ -55,7 +55,7 @@ def test_sample_shapes_range_labels_and_ema():
     assert x.shape == (12, 1, 28, 28) and x.min() >= 0 and x.max() <= 1
     with pytest.raises(ValueError, match=r"`y` has shape \(3,\) but the batch has 12"):
         gan.sample(12, y=torch.tensor([1, 2, 3]))
-    with pytest.raises(ValueError, match=r"`n` \(number of images\) must be a positive int"):
+    with pytest.raises(ValueError, match=r"`n` must be an int >= 1, got 0"):
         gan.sample(0)
     with pytest.raises(ValueError, match=r"`z` must have shape \(2, 6\)"):
         gan.sample(2, y=torch.tensor([0, 1]), z=torch.randn(3, 6))
@@ -71,5 +71,14 @@ def test_mismatched_players_are_rejected():
     G = get_model("dcgan", "generator", ngf=2)
     with pytest.raises(ValueError, match=r"discriminator takes \(3, 32, 32\) images"):
         GAN(G, get_model("dcgan", "discriminator", ndf=2, channels=3, image_size=32))
-    with pytest.raises(ValueError, match=r"num_classes=0 but the discriminator 10"):
+    with pytest.raises(ValueError, match=r"num_classes=None but the discriminator 10"):
         GAN(G, get_model("dcgan", "discriminator", ndf=2, num_classes=10))
+    with pytest.raises(ValueError, match=r"`num_classes`=0: in probgen an unconditional model"):
+        tiny_gan(num_classes=0)
+
+
+def test_checkpoints_written_with_num_classes_0_still_load():
+    """Checkpoints from before num_classes=None stored 0 for an unconditional GAN."""
+    gan = tiny_gan()
+    state = {"spec": {**gan.spec, "num_classes": 0}, "gan": gan.state_dict()}
+    assert GAN.from_state(state).num_classes is None

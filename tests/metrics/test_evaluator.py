@@ -62,7 +62,7 @@ def test_digits_evaluator():
 
 
 @pytest.mark.parametrize("images, err, match", [
-    (torch.rand(10, 28, 28), ValueError, r"\(N, 1, 28, 28\) \(add the channel axis"),
+    (torch.rand(10, 28, 28), ValueError, r"\(B, 1, 28, 28\); add the channel axis with images.unsqueeze"),
     (torch.rand(10, 3, 32, 32), ValueError, r"has shape \(10, 3, 32, 32\)"),
     (torch.rand(10, 1, 28, 28) * 2 - 1, ValueError, r"tanh outputs in \[-1, 1\]: pass \(images \+ 1\) / 2"),
     (torch.rand(10, 1, 28, 28) * 255, ValueError, "0..255 pixels"),

@@ -90,7 +90,7 @@ def test_bad_inputs_give_clear_errors():
     x = torch.randn(5, 3)
     with pytest.raises(ValueError, match="at least 6"):
         precision_recall(x, x, k=5)
-    with pytest.raises(ValueError, match="`k` must be a positive int"):
+    with pytest.raises(ValueError, match="`k` must be an int >= 1"):
         density_coverage(x, x, k=0)
     with pytest.raises(ValueError, match="feature dimensions differ"):
         precision_recall(torch.randn(10, 3), torch.randn(10, 4))

@@ -13,15 +13,18 @@ def _vae(**kw):
 
 
 BAD_X = [
-    (torch.rand(4, 1, 8, 7), ValueError, r"`x` has shape \(4, 1, 8, 7\) but this VAE expects \(B, 1, 8, 8\)"),
-    (torch.rand(4, 3, 8, 8), ValueError, r"expects \(B, 1, 8, 8\)"),
-    (torch.rand(1, 8, 8), ValueError, r"without a batch dimension; pass x.unsqueeze\(0\)"),
+    (torch.rand(4, 1, 8, 7), ValueError,
+     r"`x` has shape \(4, 1, 8, 7\) but this VAE takes images of shape \(B, 1, 8, 8\)"),
+    (torch.rand(4, 3, 8, 8), ValueError, r"shape \(B, 1, 8, 8\); this VAE was built for 1 channel"),
+    (torch.rand(1, 8, 8), ValueError, r"one image without a batch dimension: pass x.unsqueeze\(0\)"),
     (torch.rand(4, 64), ValueError, r"`x` has shape \(4, 64\)"),
     ((torch.rand(4, 1, 8, 8) * 255).to(torch.uint8), TypeError, "divide by 255"),
     (torch.rand(4, 1, 8, 8) * 2, ValueError, "needs pixels in \\[0, 1\\].*binarize"),
     (torch.full((4, 1, 8, 8), float("nan")), ValueError, "NaN or infinite"),
     (torch.ones(4, 1, 8, 8).index_fill_(0, torch.tensor([1]), float("inf")), ValueError, "NaN or infinite"),
     ([[0.0]], TypeError, "must be a torch.Tensor"),
+    (torch.rand(4, 1, 8, 8, dtype=torch.float64), TypeError,
+     r"dtype torch.float64 but the parameters of this VAE"),
 ]
 
 
@@ -51,13 +54,13 @@ def test_gaussian_accepts_any_finite_values():
 
 def test_labels():
     cond, plain, x = _vae(num_classes=3), _vae(), torch.bernoulli(torch.rand(4, 1, 8, 8))
-    with pytest.raises(ValueError, match=r"conditional \(`num_classes`=3\) and needs labels `y`"):
+    with pytest.raises(ValueError, match=r"conditional \(`num_classes`=3\) and needs labels: pass `y`"):
         SVI(cond.model, cond.guide, JointOptim.adam(1e-3), FastTrace_ELBO()).step(x)
-    with pytest.raises(ValueError, match=r"labels in \[0, 3\] but `num_classes`=3 allows 0..2"):
+    with pytest.raises(ValueError, match=r"labels in \[0, 3\] but this VAE has 3 classes; .* in \[0, 3\)"):
         cond.encode(x, torch.tensor([0, 1, 2, 3]))
     with pytest.raises(ValueError, match=r"labels in \[-1, 1\]"):
         cond.sample(2, y=torch.tensor([-1, 1]))
-    with pytest.raises(ValueError, match=r"`y` has shape \(3,\); expected \(4,\)"):
+    with pytest.raises(ValueError, match=r"`y` has shape \(3,\) but the batch has 4 entries"):
         cond.encode(x, torch.tensor([0, 1, 2]))
     with pytest.raises(TypeError, match="integer class labels"):
         cond.encode(x, torch.zeros(4))
@@ -81,8 +84,10 @@ def test_constructor_arguments():
         VAE(z_dim=0)
     with pytest.raises(ValueError, match="`hidden` must be"):
         VAE(hidden=-3)
-    with pytest.raises(ValueError, match="`num_classes`"):
-        VAE(num_classes=1)
+    with pytest.raises(ValueError, match="`num_classes`=0: in probgen an unconditional model has `num_"):
+        VAE(num_classes=0)
+    with pytest.raises(ValueError, match=r"`min_scale` must be a finite number in \(0, inf\), got nan"):
+        VAE(min_scale=float("nan"))
 
 
 def test_other_arguments():
@@ -103,12 +108,18 @@ def test_other_arguments():
 
 
 def test_config_unknown_keys_and_values():
-    with pytest.raises(ValueError, match="Unknown VAEConfig key 'zdim'; did you mean 'z_dim'"):
+    with pytest.raises(ValueError, match="unknown VAEConfig key 'zdim'; did you mean 'z_dim'"):
         VAEConfig.from_dict({"zdim": 3})
-    with pytest.raises(ValueError, match="Unknown VAEConfig key 'colour'"):
+    with pytest.raises(ValueError, match="unknown VAEConfig key 'colour'"):
         VAEConfig.from_dict({"colour": "red"})
-    with pytest.raises(ValueError, match="`epochs` must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="`epochs` must be an int >= 1, got 0"):
         VAEConfig(epochs=0)
+    with pytest.raises(ValueError, match="`lr` must be a finite number"):
+        VAEConfig(lr=float("inf"))
+    with pytest.raises(ValueError, match="`num_classes`=0"):
+        VAEConfig(num_classes=0)
+    with pytest.raises(ValueError, match=r"`arch`='resnet' is not one of \['mlp', 'conv'\]"):
+        VAEConfig(arch="resnet")
     with pytest.raises(ValueError, match="`elbo`='elbo2'"):
         VAEConfig(elbo="elbo2")
     cfg = VAEConfig.from_dict({"z_dim": 3, "hidden": [16, 8], "x_shape": [1, 8, 8]})

@@ -9,8 +9,10 @@ from pyro.infer import SVI
 
 from probgen.cli import main
 from probgen.data import load_dataset
+from probgen.runs import RunDir
+from probgen.training.config import resolve_run_config
 from probgen.vae import VAE, FastTrace_ELBO, JointOptim, VAEConfig
-from probgen.vae.train import TrainingDiverged, train_vae
+from probgen.vae.train import TrainingDiverged, VAETrainer, resolve_config, train_vae
 
 TINY = dict(data="digits", z_dim=2, hidden=(32,), epochs=2, batch_size=64, iwae_samples=10, iwae_images=50,
             figures=False, device="cpu")
@@ -76,9 +78,44 @@ def test_resume_continues_bit_for_bit(tmp_path):
     assert [r["test_elbo"] for r in a] == [r["test_elbo"] for r in b]
 
 
+def test_resume_mid_epoch_continues_bit_for_bit(tmp_path):
+    """Two epochs straight == 30 steps (epoch 1 has 23: the stop is mid-epoch 2), stop, resume."""
+    straight = train_vae(TINY, tmp_path / "a")
+    pyro.clear_param_store()
+    cfg = resolve_run_config(VAEConfig, TINY, tmp_path / "b", prepare=resolve_config)
+    VAETrainer(cfg, tmp_path / "b").fit(steps=30)  # fit(steps) writes a checkpoint where it stops
+    assert torch.load(tmp_path / "b/checkpoints/last.pt", weights_only=True)["step"] == 30
+    pyro.clear_param_store()
+    torch.manual_seed(123)  # the resumed run must not depend on the RNG state left behind
+    resumed = train_vae(None, tmp_path / "b", resume=True)  # None: the run's own config.json
+    for p, q in zip(straight.vae.parameters(), resumed.vae.parameters()):
+        assert torch.equal(p, q)
+    a, b = straight.run.read_metrics(), resumed.run.read_metrics()
+    for key in ("epoch", "step", "train_elbo", "test_elbo"):  # epoch 2's train ELBO spans the interruption
+        assert [r[key] for r in a] == [r[key] for r in b], key
+
+
+def test_cli_resume_keeps_the_runs_options_and_refuses_other_ones(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["train", "vae", "--data", "digits", "--z-dim", "2", "--hidden", "16", "--epochs", "1",
+                 "--iwae-samples", "0", "--no-figures", "--out", str(out)]) == 0
+    assert main(["train", "vae", "--out", str(out), "--epochs", "2", "--resume"]) == 0  # no options repeated
+    saved = json.loads((out / "config.json").read_text())
+    assert (saved["epochs"], saved["z_dim"], saved["hidden"], saved["data"]) == (2, 2, [16], "digits")
+    assert [r["epoch"] for r in RunDir(out, write=False).read_metrics()] == ["1", "2"]
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    capsys.readouterr()
+    refused = ["train", "vae", "--out", str(out), "--resume", "--epochs", "3", "--z-dim", "3", "--lr", "0.01"]
+    assert main(refused) == 2
+    err = capsys.readouterr().err
+    assert "`z_dim` (run: 2, now: 3)" in err and "`lr` (run: 0.001, now: 0.01)" in err and "epochs" not in \
+        err.split("differ")[0]
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before  # nothing written
+
+
 def test_resume_with_other_options_is_refused(tmp_path):
     train_vae({**TINY, "epochs": 1}, tmp_path / "r")
-    with pytest.raises(ValueError, match="cannot resume"):
+    with pytest.raises(ValueError, match=r"cannot resume .*`z_dim` \(run: 2, now: 3\)"):
         train_vae({**TINY, "z_dim": 3}, tmp_path / "r", resume=True)
 
 
@@ -90,7 +127,8 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
         return float("nan") if calls["n"] > 25 else real_step(self, *args, **kwargs)  # epoch 1: 23 steps
 
     monkeypatch.setattr(SVI, "step", step)
-    with pytest.raises(TrainingDiverged, match=r"became nan at epoch 2, step 3; the last good checkpoint"):
+    with pytest.raises(TrainingDiverged, match=r"became nan at step 26 \(epoch 2, batch 3\); the last good "
+                       r"checkpoint is .*last.pt \(step 23\)"):
         train_vae({**TINY, "epochs": 3}, tmp_path / "n")
     state = torch.load(tmp_path / "n/checkpoints/last.pt", weights_only=True)
     assert state["epoch"] == 1
@@ -99,18 +137,21 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
 def test_cli_train_and_errors(tmp_path, capsys):
     out = tmp_path / "cli"
     code = main(["train", "vae", "--data", "digits", "--epochs", "1", "--z-dim", "2", "--hidden", "16",
-                 "--iwae-samples", "5", "--iwae-images", "20", "--ae-epochs", "1", "--device", "cpu",
-                 "--out", str(out)])
+                 "--iwae-samples", "5", "--iwae-images", "20", "--ae-epochs", "1", "--out", str(out)])
     assert code == 0
     assert "test log-likelihood (IWAE, k=5)" in capsys.readouterr().out
     for name in ("samples", "reconstructions", "latent", "manifold", "interpolations", "ae_vs_vae", "elbo"):
         assert (out / "figures" / f"{name}.png").exists(), name
-    assert main(["train", "vae", "--data", "digits", "--likelihood", "poisson", "--out", str(out)]) == 2
-    assert "Unknown likelihood 'poisson'" in capsys.readouterr().err
+    bad = tmp_path / "bad"  # an invalid command writes nothing: no folder, no config.json
+    assert main(["train", "vae", "--data", "digits", "--z-dim", "0", "--out", str(bad)]) == 2
+    assert "`z_dim` must be an int >= 1, got 0" in capsys.readouterr().err and not bad.exists()
     cfg = tmp_path / "c.json"
     cfg.write_text(json.dumps({"z_dims": 3}))
-    assert main(["train", "vae", "--config", str(cfg), "--out", str(out)]) == 2
-    assert "did you mean 'z_dim'" in capsys.readouterr().err
+    assert main(["train", "vae", "--config", str(cfg), "--out", str(bad)]) == 2
+    assert "did you mean 'z_dim'" in capsys.readouterr().err and not bad.exists()
+    with pytest.raises(SystemExit):  # choices come from probgen.vae.config without importing torch
+        main(["train", "vae", "--likelihood", "poisson", "--out", str(bad)])
+    assert "invalid choice: 'poisson'" in capsys.readouterr().err
 
 
 def test_cli_config_file_and_conditional(tmp_path):

@@ -1,0 +1,144 @@
+"""The tensor-side checks of probgen's conventions: one image-batch check and one label check, used by
+every model family (VAE, GAN nets, DDPM) and by the sample-quality metrics.
+
+Each bad input becomes one ``ValueError``/``TypeError`` that names the argument, echoes what was given and
+says the fix, before it can surface as a traceback from inside torch or Pyro. The scalar checks
+(``check_int``, ``check_num_classes``, ...) live in ``probgen.checks``, which imports no torch.
+
+Costs: shape and dtype checks are attribute reads; a value check is one ``aminmax`` pass over the batch
+(so it also catches NaN and infinities). Both functions do nothing while ``torch.jit`` traces, where a
+Python ``if`` on a tensor would freeze into the compiled graph (the first, untraced call checked).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from probgen.checks import ArgumentTypeError
+
+_LABEL_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
+
+
+def _fmt(shape) -> str:
+    return ", ".join(str(s) for s in shape)
+
+
+def check_image_batch(x, shape: tuple[int, int, int], *, name: str = "x", who: str = "the model",
+                      dtype: torch.dtype | None = None, value_range: tuple[float, float] | None = None,
+                      finite: bool = True, tol: float = 0.0, range_hint: str = "") -> torch.Tensor:
+    """Check a batch of images (B, C, H, W) of the given (C, H, W); return it unchanged.
+
+    Args:
+        x: the batch.
+        shape: (C, H, W) that ``who`` works on.
+        name: the argument's name in messages.
+        who: what takes the batch, e.g. ``"this VAE"`` (in messages).
+        dtype: the model's parameter dtype; another floating dtype is refused (unless autocast is on).
+        value_range: ``(lo, hi)`` the values must lie in (up to ``tol``), or None for any values.
+        finite: refuse NaN and infinite values (implied by ``value_range``). With neither, no pass over
+            the values is made (for networks' forward passes inside a training loop).
+        tol: round-off allowed outside ``value_range``.
+        range_hint: added to the out-of-range message (e.g. which likelihood needs [0, 1]).
+    """
+    if torch.jit.is_tracing():
+        return x
+    if not isinstance(x, torch.Tensor):
+        raise ArgumentTypeError(f"`{name}` must be a torch.Tensor of shape (B, {_fmt(shape)}), "
+                                f"got {type(x).__name__}")
+    if not x.is_floating_point():
+        var = name if name.isidentifier() else "images"
+        hint = f"; for 0..255 pixels divide by 255, e.g. {var}.float() / 255" if x.dtype == torch.uint8 \
+            else ""
+        raise ArgumentTypeError(f"`{name}` must be a floating-point tensor, got dtype {x.dtype}{hint}")
+    _check_shape(x, tuple(shape), name, who)
+    if dtype is not None and x.dtype != dtype and not torch.is_autocast_enabled(x.device.type):
+        raise ArgumentTypeError(f"`{name}` has dtype {x.dtype} but the parameters of {who} are {dtype}; "
+                                f"convert the batch with {name}.to({dtype})")
+    if value_range is None and not finite:
+        return x
+    _check_values(x, name, value_range, tol, range_hint)
+    return x
+
+
+def _check_shape(x: torch.Tensor, shape: tuple[int, ...], name: str, who: str) -> None:
+    got = tuple(x.shape)
+    if x.ndim == 4 and got[1:] == shape:
+        if got[0] == 0:
+            raise ValueError(f"`{name}` is an empty batch (shape {got}); pass at least one image")
+        return
+    if got == shape:
+        hint = f"; it is one image without a batch dimension: pass {name}.unsqueeze(0)"
+    elif x.ndim == 3 and got[1:] == shape[1:] and shape[0] == 1:
+        hint = f"; add the channel axis with {name}.unsqueeze(1)"
+    elif x.ndim == 4 and got[1] != shape[0]:
+        hint = f"; {who} was built for {shape[0]} channel(s)"
+    else:
+        hint = ""
+    raise ValueError(f"`{name}` has shape {got} but {who} takes images of shape (B, {_fmt(shape)}){hint}")
+
+
+def _check_values(x: torch.Tensor, name: str, value_range, tol: float, range_hint: str) -> None:
+    lo, hi = (float(v) for v in torch.aminmax(x.detach()))
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        bad = int((~torch.isfinite(x)).sum())
+        raise ValueError(f"`{name}` contains {bad} NaN or infinite value(s); clean the batch first")
+    if value_range is None:
+        return
+    a, b = value_range
+    if lo >= a - tol and hi <= b + tol:
+        return
+    hint = range_hint or _range_fix(lo, hi, a, b, tol, name)
+    raise ValueError(f"`{name}` must hold values in [{a:g}, {b:g}], got values in [{lo:.4g}, {hi:.4g}]; "
+                     f"{hint}")
+
+
+def _range_fix(lo: float, hi: float, a: float, b: float, tol: float, name: str) -> str:
+    """What probably went wrong, for images expected in [0, 1]."""
+    name = name if name.isidentifier() else "images"
+    if (a, b) != (0, 1):
+        return f"rescale them to [{a:g}, {b:g}]"
+    if lo >= -tol and hi > 1.5:
+        return f"they look like 0..255 pixels: pass {name} / 255"
+    if lo >= -1 - tol and hi <= 1 + tol:
+        return f"they look like tanh outputs in [-1, 1]: pass ({name} + 1) / 2"
+    return "rescale them to [0, 1]"
+
+
+def check_labels(y, num_classes: int | None, batch: int, *, name: str = "y",
+                 who: str = "this model") -> torch.Tensor | None:
+    """Check class labels (B,) in [0, num_classes) for a class-conditional model; None for an
+    unconditional one (``num_classes`` None).
+
+    An int stands for a whole batch of that class and becomes a (B,) int64 tensor. Returns the labels (on
+    their own device; integer dtypes other than int64 are kept) or None.
+    """
+    if num_classes is None:
+        if y is not None:
+            raise ValueError(f"`{name}` (labels) was given but {who} is unconditional (`num_classes`=None); "
+                             f"pass {name}=None, or build it with num_classes=K for a class-conditional "
+                             "model")
+        return None
+    if torch.jit.is_tracing():
+        return y
+    if y is None:
+        raise ValueError(f"{who} is class-conditional (`num_classes`={num_classes}) and needs labels: pass "
+                         f"`{name}`, a ({batch},) integer tensor of labels in [0, {num_classes})")
+    if isinstance(y, int) and not isinstance(y, bool):
+        y = torch.full((batch,), y, dtype=torch.int64)
+    if not isinstance(y, torch.Tensor):
+        raise ArgumentTypeError(f"`{name}` must be a ({batch},) integer tensor of labels, got "
+                                f"{type(y).__name__}")
+    if y.dtype not in _LABEL_DTYPES:
+        raise ArgumentTypeError(f"`{name}` must hold integer class labels, got dtype {y.dtype}; "
+                                f"use {name}.long()")
+    if tuple(y.shape) != (batch,):
+        raise ValueError(f"`{name}` has shape {tuple(y.shape)} but the batch has {batch} entries; pass one "
+                         "label per image")
+    if batch:
+        lo, hi = (int(v) for v in torch.aminmax(y))
+        if lo < 0 or hi >= num_classes:
+            raise ValueError(f"`{name}` holds labels in [{lo}, {hi}] but {who} has {num_classes} classes; "
+                             f"labels must lie in [0, {num_classes})")
+    return y
