@@ -58,12 +58,10 @@ class _Parser(argparse.ArgumentParser):
 class _SubParser(_Parser):
     """A subcommand's parser: the global options again, with SUPPRESS defaults (see the module docstring).
 
-    conflict_handler="resolve": until every family has dropped its own ``--device``/``--debug`` (issue 8),
-    a family's option replaces the global one on its parser; tests/test_cli.py checks that none does.
+    A family that defines ``--quiet``, ``--debug`` or ``--device`` itself fails when the parser is built.
     """
 
     def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("conflict_handler", "resolve")
         super().__init__(*args, **kwargs)
         _add_global_options(self, defaults=False)
 

@@ -81,12 +81,11 @@ class _FastVAEPath:
         """The batch's ELBO (a scalar), differentiable; registers the networks with pyro.module."""
         x = args[0] if args else kwargs.get("x")
         y = args[1] if len(args) > 1 else kwargs.get("y")
-        x, y1h, _ = vae._prepare(x, y, kwargs.get("batch_size"))
+        x, y1h, _ = vae.prepare_inputs(x, y, kwargs.get("batch_size"))
         mask = kwargs.get("mask")
         if mask is not None:
             mask = check_mask(mask, x)
-        vae._register("decoder")
-        vae._register("encoder")
+        vae.register_params()
         return vae.elbo_terms(x, y1h, self.num_particles, mask, analytic_kl=self.analytic_kl, reduce=True)
 
     def loss(self, model, guide, *args, **kwargs):

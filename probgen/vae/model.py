@@ -85,7 +85,7 @@ class VAE(nn.Module):
         Returns:
             the mean image of p(x | z), (..., B, C, H, W).
         """
-        x, y1h, n = self._prepare(x, y, batch_size)
+        x, y1h, n = self.prepare_inputs(x, y, batch_size)
         self._register("decoder")
         with pyro.plate("data", n):
             ref = self._ref_tensor(x)
@@ -106,7 +106,7 @@ class VAE(nn.Module):
         if x is None:
             raise ValueError("the guide q(z | x) needs images `x`; to generate images use "
                              "pyro.infer.Predictive(vae.model, num_samples=S)(None, batch_size=n)")
-        x, y1h, n = self._prepare(x, y, batch_size)
+        x, y1h, n = self.prepare_inputs(x, y, batch_size)
         self._register("encoder")
         with pyro.plate("data", n):
             loc, scale = self.encoder(x, y1h)  # (B, z_dim) each
@@ -116,7 +116,7 @@ class VAE(nn.Module):
     # ------------------------------------------------------------------------------------------ API
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and standard deviation of q(z | x): (B, C, H, W) -> ((B, z_dim), (B, z_dim))."""
-        x, y1h, _ = self._prepare(x, y, None)
+        x, y1h, _ = self.prepare_inputs(x, y, None)
         return self.encoder(x, y1h)
 
     def decode(self, z: torch.Tensor, y: torch.Tensor | None = None, raw: bool = False) -> torch.Tensor:
@@ -159,7 +159,7 @@ class VAE(nn.Module):
              analytic_kl: bool = False) -> torch.Tensor:
         """Per-image ELBO in nats, (B,): a ``num_samples``-sample Monte-Carlo estimate (as Trace_ELBO), or
         E_q[log p(x | z)] - KL(q || p) with the KL in closed form (as TraceMeanField_ELBO)."""
-        x, y1h, _ = self._prepare(x, y, None)
+        x, y1h, _ = self.prepare_inputs(x, y, None)
         return self.elbo_terms(x, y1h, check_int("num_samples", num_samples, 1), analytic_kl=analytic_kl)
 
     @torch.no_grad()
@@ -171,7 +171,7 @@ class VAE(nn.Module):
         tightens to log p(x) as k grows. At most ``chunk_size`` images are decoded at once, so k = 1,000
         fits in memory for any batch.
         """
-        x, y1h, _ = self._prepare(x, y, None)
+        x, y1h, _ = self.prepare_inputs(x, y, None)
         return estimators.iwae(self, x, y1h, check_int("num_samples", num_samples, 1),
                                check_int("chunk_size", chunk_size, 1))
 
@@ -187,7 +187,7 @@ class VAE(nn.Module):
         refined for ``rounds`` rounds.
         Returns the completed images: observed pixels unchanged, missing ones E[x_miss | x_obs].
         """
-        x, y1h, _ = self._prepare(x, y, None)
+        x, y1h, _ = self.prepare_inputs(x, y, None)
         mask = check_mask(mask, x)
         return estimators.inpaint(self, x, mask, y1h, check_int("num_samples", num_samples, 1),
                                   check_int("rounds", rounds, 1), check_int("chunk_size", chunk_size, 1))
@@ -246,8 +246,8 @@ class VAE(nn.Module):
             elbo = log_px - 0.5 * (z * z).sum(-1) + 0.5 * (eps * eps).sum(-1) + scale.log().sum(-1)
         return elbo if num_particles == 1 else elbo.mean(0)
 
-    def _prepare(self, x, y, batch_size):
-        """Checked (x, one-hot y or None, batch size)."""
+    def prepare_inputs(self, x, y=None, batch_size=None):
+        """Checked inputs of ``model``/``guide``: (x (B, C, H, W) or None, one-hot y (B, K) or None, B)."""
         if x is not None:
             x = check_vae_images(x, self.x_shape, self.likelihood, dtype=self._dtype())
             n = x.shape[0]
