@@ -1,9 +1,17 @@
-"""The tensor-side checks of probgen's conventions: one image-batch check and one label check, used by
-every model family (VAE, GAN nets, DDPM) and by the sample-quality metrics.
+"""The tensor-side checks of probgen's conventions: image batches, latent codes, class labels and
+diffusion steps, used by every model family (VAE, GAN nets, DDPM) and by the sample-quality metrics.
 
 Each bad input becomes one ``ValueError``/``TypeError`` that names the argument, echoes what was given and
 says the fix, before it can surface as a traceback from inside torch or Pyro. The scalar checks
 (``check_int``, ``check_num_classes``, ...) live in ``probgen.checks``, which imports no torch.
+
+One dtype rule everywhere (``as_model_dtype``): a real-valued tensor argument (images, latent codes, noise)
+must be floating point. One of another floating dtype is converted to the model's parameter dtype when the
+conversion is lossless, i.e. a widening (float16 or bfloat16 to float32, float32 to float64); a narrowing
+(float64 to float32, the usual NumPy case) would round the values, so it is refused with a message that
+names the argument, both dtypes and the fix (``x.float()``). Integer and bool tensors are refused (0..255
+pixels or labels passed by mistake are the usual cause). Labels must be integers. Under ``torch.autocast``
+the dtypes are left to autocast.
 
 Costs: shape and dtype checks are attribute reads; a value check is one ``aminmax`` pass over the batch
 (so it also catches NaN and infinities). Both functions do nothing while ``torch.jit`` traces, where a
@@ -28,14 +36,15 @@ def _fmt(shape) -> str:
 def check_image_batch(x, shape: tuple[int, int, int], *, name: str = "x", who: str = "the model",
                       dtype: torch.dtype | None = None, value_range: tuple[float, float] | None = None,
                       finite: bool = True, tol: float = 0.0, range_hint: str = "") -> torch.Tensor:
-    """Check a batch of images (B, C, H, W) of the given (C, H, W); return it unchanged.
+    """Check a batch of images (B, C, H, W) of the given (C, H, W); return it, in ``dtype`` (see
+    ``as_model_dtype``: a lossless widening is applied, a narrowing refused).
 
     Args:
         x: the batch.
         shape: (C, H, W) that ``who`` works on.
         name: the argument's name in messages.
         who: what takes the batch, e.g. ``"this VAE"`` (in messages).
-        dtype: the model's parameter dtype; another floating dtype is refused (unless autocast is on).
+        dtype: the model's parameter dtype (None: any floating dtype); see ``as_model_dtype``.
         value_range: ``(lo, hi)`` the values must lie in (up to ``tol``), or None for any values.
         finite: refuse NaN and infinite values (implied by ``value_range``). With neither, no pass over
             the values is made (for networks' forward passes inside a training loop).
@@ -53,13 +62,84 @@ def check_image_batch(x, shape: tuple[int, int, int], *, name: str = "x", who: s
             else ""
         raise ArgumentTypeError(f"`{name}` must be a floating-point tensor, got dtype {x.dtype}{hint}")
     _check_shape(x, tuple(shape), name, who)
-    if dtype is not None and x.dtype != dtype and not torch.is_autocast_enabled(x.device.type):
-        raise ArgumentTypeError(f"`{name}` has dtype {x.dtype} but the parameters of {who} are {dtype}; "
-                                f"convert the batch with {name}.to({dtype})")
+    x = as_model_dtype(x, dtype, name=name, who=who)
     if value_range is None and not finite:
         return x
     _check_values(x, name, value_range, tol, range_hint)
     return x
+
+
+def as_model_dtype(x: torch.Tensor, dtype: torch.dtype | None, *, name: str = "x",
+                   who: str = "the model") -> torch.Tensor:
+    """``x`` (a floating tensor) in the model's parameter ``dtype``: the one dtype rule of probgen.
+
+    Converted when that is lossless (a widening: float16/bfloat16 -> float32, float32 -> float64);
+    refused with an ``ArgumentTypeError`` naming ``name``, its dtype and the model's when it would round
+    (float64 -> float32) or when ``x`` is not floating point. Left alone when ``dtype`` is None or autocast
+    is on for ``x``'s device (autocast picks the dtypes then).
+    """
+    if dtype is None or x.dtype == dtype or torch.is_autocast_enabled(x.device.type):
+        return x
+    var = name if name.isidentifier() else "x"
+    if not x.is_floating_point():
+        raise ArgumentTypeError(f"`{name}` must be a floating-point tensor, got dtype {x.dtype} ({who} "
+                                f"computes in {dtype}); pass {var}{_cast(dtype)} if the values are meant as "
+                                "real numbers")
+    if torch.promote_types(x.dtype, dtype) == dtype:  # every x.dtype value is exact in dtype
+        return x.to(dtype)
+    raise ArgumentTypeError(f"`{name}` has dtype {x.dtype} but {who} computes in {dtype}; converting would "
+                            f"round the values, so probgen does not do it silently: pass {var}{_cast(dtype)} "
+                            f"(or convert the model with {_cast(x.dtype)})")
+
+
+def _cast(dtype: torch.dtype) -> str:
+    """The shortest spelling of a conversion to ``dtype``: ``.float()``, ``.double()``, ``.to(...)``."""
+    names = {torch.float32: ".float()", torch.float64: ".double()", torch.float16: ".half()",
+             torch.bfloat16: ".bfloat16()"}
+    return names.get(dtype, f".to({dtype})")
+
+
+def check_latents(z, dim: int, *, dtype: torch.dtype | None = None, name: str = "z", who: str = "the model",
+                  batch: int | None = None, leading: bool = False) -> torch.Tensor:
+    """Latent codes z for a model with ``dim`` latents: (batch, dim), or (..., dim) with ``leading``.
+
+    Returns them in ``dtype`` (``as_model_dtype``). ``batch`` (None: any) is the number of rows required.
+    """
+    if torch.jit.is_tracing():
+        return z
+    want = f"(..., {dim})" if leading else f"({batch if batch is not None else 'B'}, {dim})"
+    if not isinstance(z, torch.Tensor):
+        raise ArgumentTypeError(f"`{name}` must be a torch.Tensor of shape {want}, got {type(z).__name__}")
+    ok = (z.ndim >= 1 and z.shape[-1] == dim) if leading else (z.ndim == 2 and z.shape[1] == dim)
+    if ok and batch is not None and not leading:
+        ok = z.shape[0] == batch
+    if not ok:
+        raise ValueError(f"`{name}` has shape {tuple(z.shape)} but {who} takes latent codes of shape {want}")
+    return as_model_dtype(z, dtype, name=name, who=who)
+
+
+def check_steps(t, timesteps: int, batch: int, *, name: str = "t", who: str = "the model") -> torch.Tensor:
+    """Diffusion steps t (batch,) in [0, timesteps), integer; an int stands for the whole batch.
+
+    Returns an int64 tensor (on ``t``'s device).
+    """
+    if isinstance(t, int) and not isinstance(t, bool):
+        t = torch.full((batch,), t, dtype=torch.int64)
+    if not isinstance(t, torch.Tensor):
+        raise ArgumentTypeError(f"`{name}` must be a ({batch},) integer tensor of 0-based steps, got "
+                                f"{type(t).__name__}")
+    if t.dtype not in _LABEL_DTYPES:
+        raise ArgumentTypeError(f"`{name}` must hold integer 0-based steps, got dtype {t.dtype}; use "
+                                f"{name}.long()")
+    if tuple(t.shape) != (batch,):
+        raise ValueError(f"`{name}` has shape {tuple(t.shape)} but the batch has {batch} entries; pass one "
+                         "step per image")
+    if batch and not torch.jit.is_tracing():
+        lo, hi = (int(v) for v in torch.aminmax(t))
+        if lo < 0 or hi >= timesteps:
+            raise ValueError(f"`{name}` holds steps in [{lo}, {hi}] but {who} has {timesteps} steps; steps "
+                             f"must lie in [0, {timesteps})")
+    return t.long()
 
 
 def _check_shape(x: torch.Tensor, shape: tuple[int, ...], name: str, who: str) -> None:

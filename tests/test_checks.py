@@ -88,7 +88,7 @@ SHAPE = (1, 4, 4)
     ([[0.0]], TypeError, r"`x` must be a torch.Tensor of shape \(B, 1, 4, 4\), got list"),
     (torch.zeros(2, 1, 4, 4, dtype=torch.uint8), TypeError, r"floating-point tensor.*x.float\(\) / 255"),
     (torch.zeros(2, 1, 4, 4, dtype=torch.float64), TypeError,
-     r"dtype torch.float64 but the parameters of the model are torch.float32; convert"),
+     r"dtype torch.float64 but the model computes in torch.float32; converting would round"),
     (torch.zeros(1, 4, 4), ValueError, r"one image without a batch dimension: pass x.unsqueeze\(0\)"),
     (torch.zeros(2, 4, 4), ValueError, r"add the channel axis with x.unsqueeze\(1\)"),
     (torch.zeros(2, 3, 4, 4), ValueError, r"the model was built for 1 channel"),

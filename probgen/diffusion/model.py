@@ -6,7 +6,9 @@ Algorithm 1): E_{t, x_0, eps} || eps - eps_theta(sqrt(alpha_bar_t) x_0 + sqrt(1 
 Sampling runs the learned reverse chain from x_T ~ N(0, I), by ancestral sampling (Algorithm 2) or,
 faster, by DDIM over a subsequence of steps (:mod:`probgen.diffusion.sampling`).
 
-Images are in [0, 1] at the API boundary and scaled to [-1, 1] inside, as in the paper.
+Images are in [0, 1] at the API boundary and scaled to [-1, 1] inside, as in the paper. Real-valued tensor
+arguments (images, noise) must be floating point: a lower precision than the network's is converted, a
+higher one (float64 on a float32 model) refused with a message naming it (``probgen.checks_torch``).
 
 As a Pyro program (:meth:`DDPM.model`) the reverse process is a Markov chain of Gaussian sample sites
 ``x_T``, ..., ``x_1`` under one ``pyro.plate("data", n)``, ending in a deterministic site ``x``, so
@@ -24,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from probgen.checks import check_choice, check_float, check_int
-from probgen.checks_torch import check_image_batch, check_labels
+from probgen.checks_torch import as_model_dtype, check_image_batch, check_labels, check_steps
 from probgen.diffusion.config import METHODS, DDPMConfig
 from probgen.diffusion.sampling import ddim_step, ddpm_mean_var, ddpm_step, timestep_sequence
 from probgen.diffusion.schedule import NoiseSchedule
@@ -90,6 +92,9 @@ class DDPM(nn.Module):
         """Where the network's weights are."""
         return next(self.net.parameters()).device
 
+    def _dtype(self) -> torch.dtype:
+        return next(self.net.parameters()).dtype
+
     @property
     def sampler_net(self) -> UNet:
         """The network used to draw samples: the EMA copy when there is one."""
@@ -105,10 +110,24 @@ class DDPM(nn.Module):
 
     def _check_x(self, x, name: str = "x") -> torch.Tensor:
         """Validate images (B, C, H, W) in [0, 1]; return them scaled to [-1, 1]."""
-        dtype = next(self.net.parameters()).dtype
-        x = check_image_batch(x, self.x_shape, name=name, who="this DDPM", dtype=dtype,
+        x = check_image_batch(x, self.x_shape, name=name, who="this DDPM", dtype=self._dtype(),
                               value_range=(0.0, 1.0), tol=_RANGE_TOL)
         return x.clamp(0, 1) * 2 - 1
+
+    def _check_noise(self, noise, x0: torch.Tensor, name: str = "noise") -> torch.Tensor:
+        """Noise eps of the shape and dtype of the (checked) images ``x0`` (B, C, H, W); drawn when None."""
+        if noise is None:
+            return torch.randn_like(x0)
+        if not isinstance(noise, torch.Tensor) or noise.shape != x0.shape:
+            got = tuple(noise.shape) if isinstance(noise, torch.Tensor) else type(noise).__name__
+            raise ValueError(f"`{name}` must be a tensor of the images' shape {tuple(x0.shape)}, got {got}")
+        return as_model_dtype(noise, x0.dtype, name=name, who="this DDPM").to(x0.device)
+
+    def _check_t(self, t, n: int, name: str = "t") -> torch.Tensor:
+        """0-based steps t (n,) in [0, T) (an int for all); uniform ones when None."""
+        if t is None:
+            return torch.randint(self.timesteps, (n,), device=self.device)
+        return check_steps(t, self.timesteps, n, name=name, who="this DDPM").to(self.device)
 
     def _check_y(self, y: torch.Tensor | None, n: int, *, sampling: bool = False) -> torch.Tensor | None:
         """Validate labels (n,) (or draw uniform ones when sampling a conditional model without them)."""
@@ -121,12 +140,15 @@ class DDPM(nn.Module):
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """The predicted noise eps_theta(x_t, t [, y]): x_t (B, C, H, W) in [-1, 1] space, t (B,) int64."""
-        return self.net(x_t, t, y)
+        x_t = check_image_batch(x_t, self.x_shape, name="x_t", who="this DDPM", dtype=self._dtype(),
+                               finite=False)
+        return self.net(x_t, self._check_t(t, len(x_t)), self._check_y(y, len(x_t)))
 
     def q_sample(self, x: torch.Tensor, t: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
         """x_t ~ q(x_t | x_0) for images x (B, C, H, W) in [0, 1] and 0-based steps t (B,): (B, C, H, W),
         in the [-1, 1] space the network sees."""
-        return self.schedule.q_sample(self._check_x(x), t, noise)
+        x0 = self._check_x(x)
+        return self.schedule.q_sample(x0, self._check_t(t, len(x0)), self._check_noise(noise, x0))
 
     def loss(self, x: torch.Tensor, y: torch.Tensor | None = None, *, t: torch.Tensor | None = None,
              noise: torch.Tensor | None = None) -> torch.Tensor:
@@ -140,8 +162,7 @@ class DDPM(nn.Module):
         """
         x0 = self._check_x(x)  # (B, C, H, W) in [-1, 1]
         y = self._check_y(y, len(x0))
-        t = torch.randint(self.timesteps, (len(x0),), device=x0.device) if t is None else t
-        noise = torch.randn_like(x0) if noise is None else noise
+        t, noise = self._check_t(t, len(x0)), self._check_noise(noise, x0)
         x_t = self.schedule.q_sample(x0, t, noise)  # (B, C, H, W)
         return F.mse_loss(self.net(x_t, t, y), noise)
 
@@ -185,7 +206,7 @@ class DDPM(nn.Module):
 
     def _sample_batch(self, n: int, pairs, y, method: str, eta: float) -> torch.Tensor:
         net, clip = self.sampler_net, self.config.clip_denoised
-        x = torch.randn(n, *self.x_shape, device=self.device)  # x_T: (n, C, H, W)
+        x = torch.randn(n, *self.x_shape, device=self.device, dtype=self._dtype())  # x_T: (n, C, H, W)
         for t, t_prev in pairs:
             eps = net(x, torch.full((n,), t, device=x.device, dtype=torch.int64), y)
             ab_t, ab_prev = self._alpha_bars(t, t_prev)
@@ -207,7 +228,7 @@ class DDPM(nn.Module):
         y = self._check_y(y, n, sampling=True)
         pairs, clip, net = self._steps(steps), self.config.clip_denoised, self.sampler_net
         with pyro.plate("data", n), eval_mode(net):
-            loc = torch.zeros(n, *self.x_shape, device=self.device)
+            loc = torch.zeros(n, *self.x_shape, device=self.device, dtype=self._dtype())
             x = pyro.sample(f"x_{self.timesteps}", dist.Normal(loc, 1.0).to_event(3))  # (n, C, H, W)
             for t, t_prev in pairs:
                 with torch.no_grad():

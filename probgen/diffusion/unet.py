@@ -132,7 +132,7 @@ class UNet(nn.Module):
 
     def embed(self, t: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         """Time (and label) embedding: t (B,), y (B,) or None -> (B, 4 base_channels)."""
-        emb = self.time_mlp(sinusoidal_embedding(t, self.time_dim))
+        emb = self.time_mlp(sinusoidal_embedding(t, self.time_dim).to(self.time_mlp[0].weight.dtype))
         return emb + self.label(y) if self.label is not None else emb
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:

@@ -20,7 +20,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
 
-from probgen.checks_torch import check_image_batch, check_labels
+from probgen.checks_torch import check_image_batch, check_labels, check_latents
 
 NORMS = ("batch", "spectral", "none")
 
@@ -34,20 +34,20 @@ def check_norm(norm: str) -> str:
     return norm
 
 
-def check_disc_input(d: nn.Module, x: torch.Tensor, y: torch.Tensor | None, who: str) -> None:
+def check_disc_input(d: nn.Module, x: torch.Tensor, y: torch.Tensor | None, who: str) -> torch.Tensor:
     """A discriminator's input: images (B, C, H, W) of its shape and dtype (no pass over the values: this
-    runs in every step) and labels as its ``num_classes`` asks."""
+    runs in every step) and labels as its ``num_classes`` asks. Returns the images in D's dtype (a
+    lossless widening is applied, a narrowing refused: ``probgen.checks_torch.as_model_dtype``)."""
     dtype = next(d.parameters()).dtype
-    check_image_batch(x, (d.channels, d.image_size, d.image_size), who=who, dtype=dtype, finite=False)
+    x = check_image_batch(x, (d.channels, d.image_size, d.image_size), who=who, dtype=dtype, finite=False)
     check_labels(y, d.num_classes, x.shape[0], who=who)
+    return x
 
 
 def with_label(g: nn.Module, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
     """A generator's checked input: z (B, latent_dim), with the label embedding ``g.label(y)`` (B, embed_dim)
     appended when ``g`` is class-conditional."""
-    if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != g.latent_dim:
-        shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
-        raise ValueError(f"the generator takes z of shape (B, {g.latent_dim}), got {shape}")
+    z = check_latents(z, g.latent_dim, dtype=next(g.parameters()).dtype, who="this generator")
     check_labels(y, g.num_classes, z.shape[0], who="this generator")
     return z if g.label is None else torch.cat([z, g.label(y).to(z.dtype)], dim=1)
 

@@ -138,7 +138,7 @@ class DCGANDiscriminator(nn.Module):
             blocks.spectral_norm_convs_(self.net)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        blocks.check_disc_input(self, x, y, "the DCGAN discriminator")
+        x = blocks.check_disc_input(self, x, y, "the DCGAN discriminator")
         if self.label is not None:
             x = self.label(x, y)  # (B, C + 1, H, W)
         return self.net(x).flatten()  # (B,)

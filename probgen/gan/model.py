@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from probgen.checks import check_int, check_num_classes
-from probgen.checks_torch import check_labels
+from probgen.checks_torch import check_labels, check_latents
 from probgen.gan.registry import get_model
 from probgen.training.loop import eval_mode
 
@@ -126,17 +126,21 @@ class GAN(nn.Module):
     def sample(self, n: int, y: torch.Tensor | None = None, *, z: torch.Tensor | None = None,
                batch_size: int = 500) -> torch.Tensor:
         """Draw n images (n, C, H, W) in [0, 1], with labels ``y`` (n,) for a conditional GAN (uniform
-        labels when None) and latent codes ``z`` (n, latent_dim) when given. Runs in batches."""
+        labels when None) and latent codes ``z`` (n, latent_dim) when given. Runs in batches.
+
+        ``z`` must be floating point; a lower precision than the generator's is converted, a higher one
+        (float64 on a float32 GAN) refused (``probgen.checks_torch.as_model_dtype``)."""
         check_int("n", n, 1)
+        check_int("batch_size", batch_size, 1)
         g = self.sampler
-        device = next(g.parameters()).device
+        param = next(g.parameters())
         if self.num_classes and y is None:
-            y = torch.randint(self.num_classes, (n,), device=device)
-        check_labels(y, self.num_classes, n, who="this GAN")
-        if z is not None and tuple(z.shape) != (n, self.latent_dim):
-            raise ValueError(f"`z` must have shape ({n}, {self.latent_dim}), got {tuple(z.shape)}")
-        z = torch.randn(n, self.latent_dim, device=device) if z is None else z.to(device)
-        y = y.to(device) if y is not None else None
+            y = torch.randint(self.num_classes, (n,), device=param.device)
+        y = check_labels(y, self.num_classes, n, who="this GAN")
+        if z is None:
+            z = torch.randn(n, self.latent_dim, device=param.device, dtype=param.dtype)
+        z = check_latents(z, self.latent_dim, dtype=param.dtype, batch=n, who="this GAN").to(param.device)
+        y = y.to(param.device) if y is not None else None
         out = []
         with eval_mode(g):
             for i in range(0, n, batch_size):

@@ -82,7 +82,7 @@ class PatchGANDiscriminator(nn.Module):
         return rf
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        blocks.check_disc_input(self, x, y, "the PatchGAN discriminator")
+        x = blocks.check_disc_input(self, x, y, "the PatchGAN discriminator")
         if self.label is not None:
             x = self.label(x, y)  # (B, C + 1, H, W)
         return self.net(x)  # (B, 1, h, w)

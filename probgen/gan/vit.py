@@ -67,7 +67,7 @@ class ViTDiscriminator(nn.Module):
         return cols.transpose(1, 2)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        check_disc_input(self, x, y, "the ViT discriminator")
+        x = check_disc_input(self, x, y, "the ViT discriminator")
         tokens = self.embed(self.patches(x))  # (B, N, dim)
         extra = [self.cls.expand(len(x), -1, -1)]
         if self.label is not None:

@@ -26,7 +26,7 @@ from torch import nn
 
 from probgen.checkpoint import load_checkpoint, save_checkpoint
 from probgen.checks import check_float, check_int, check_ints, check_num_classes
-from probgen.checks_torch import check_labels
+from probgen.checks_torch import check_labels, check_latents
 from probgen.errors import CheckpointError
 from probgen.vae import estimators
 from probgen.vae.checks import check_mask, check_vae_images
@@ -53,6 +53,10 @@ class VAE(nn.Module):
         conv_channels: channels of the stride-2 convolutions of ``arch="conv"``.
         name: prefix of this model's names in Pyro's param store (``<name>_encoder$$$...``); give two VAEs
             used in one param store different names.
+
+    Images and latent codes must be floating point: a lower precision than the networks' is converted
+    (float16 -> float32), a higher one refused with a message naming the argument and both dtypes
+    (float64 on a float32 VAE: pass ``x.float()``); see ``probgen.checks_torch.as_model_dtype``.
     """
 
     def __init__(self, x_shape=(1, 28, 28), z_dim: int = 50, hidden=400, likelihood: str = "bernoulli",
@@ -122,12 +126,13 @@ class VAE(nn.Module):
     def decode(self, z: torch.Tensor, y: torch.Tensor | None = None, raw: bool = False) -> torch.Tensor:
         """Mean image of p(x | z) in [0, 1]: z (..., z_dim) -> (..., C, H, W).
 
+        ``z`` must be floating point; a lower precision than the VAE's is converted (float16 -> float32),
+        a higher one refused (``probgen.checks_torch.as_model_dtype``).
+
         ``raw=True`` returns the decoder output instead (the likelihood's parameters, (..., k*C, H, W):
         logits for Bernoulli, loc and pre-softplus scale for Gaussian).
         """
-        if not isinstance(z, torch.Tensor) or z.ndim < 1 or z.shape[-1] != self.z_dim:
-            shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
-            raise ValueError(f"`z` has shape {shape}; expected (..., {self.z_dim}) for `z_dim`={self.z_dim}")
+        z = check_latents(z, self.z_dim, dtype=self._dtype(), who="this VAE", leading=True)
         n = z.shape[-2] if z.ndim >= 2 else 1
         y1h = self._one_hot(check_labels(y, self.num_classes, n, who="this VAE"))
         out = self._decoder_output(z if z.ndim >= 2 else z[None], y1h)

@@ -177,13 +177,13 @@ def test_bad_inputs_are_explained():
         G(torch.randn(2, 4), torch.tensor([1, 2, 3]))
     with pytest.raises(ValueError, match=r"labels in \[0, 12\].*10 classes"):
         G(torch.randn(2, 4), torch.tensor([0, 12]))
-    with pytest.raises(ValueError, match=r"z of shape \(B, 4\)"):
+    with pytest.raises(ValueError, match=r"latent codes of shape \(B, 4\)"):
         G(torch.randn(2, 5), torch.tensor([0, 1]))
     D = get_model("dcgan", "discriminator", ndf=2)
     with pytest.raises(ValueError, match=r"`x` has shape \(2, 3, 28, 28\) but the DCGAN discriminator takes "
                        r"images of shape \(B, 1, 28, 28\); the DCGAN discriminator was built for 1 channel"):
         D(torch.zeros(2, 3, 28, 28))
-    with pytest.raises(TypeError, match=r"dtype torch.float64 but the parameters of the DCGAN discriminator"):
+    with pytest.raises(TypeError, match=r"dtype torch.float64 but the DCGAN discriminator computes in"):
         D(torch.zeros(2, 1, 28, 28, dtype=torch.float64))
     with pytest.raises(ValueError, match=r"unconditional"):
         D(torch.zeros(2, 1, 28, 28), torch.tensor([0, 1]))

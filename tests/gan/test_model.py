@@ -57,7 +57,8 @@ def test_sample_shapes_range_labels_and_ema():
         gan.sample(12, y=torch.tensor([1, 2, 3]))
     with pytest.raises(ValueError, match=r"`n` must be an int >= 1, got 0"):
         gan.sample(0)
-    with pytest.raises(ValueError, match=r"`z` must have shape \(2, 6\)"):
+    with pytest.raises(ValueError, match=r"`z` has shape \(3, 6\) but this GAN takes latent codes of shape "
+                                         r"\(2, 6\)"):
         gan.sample(2, y=torch.tensor([0, 1]), z=torch.randn(3, 6))
     uncond = tiny_gan()
     with pytest.raises(ValueError, match="unconditional"):

@@ -24,7 +24,7 @@ BAD_X = [
     (torch.ones(4, 1, 8, 8).index_fill_(0, torch.tensor([1]), float("inf")), ValueError, "NaN or infinite"),
     ([[0.0]], TypeError, "must be a torch.Tensor"),
     (torch.rand(4, 1, 8, 8, dtype=torch.float64), TypeError,
-     r"dtype torch.float64 but the parameters of this VAE"),
+     r"dtype torch.float64 but this VAE computes in torch.float32; .* pass x.float\(\)"),
 ]
 
 
@@ -92,7 +92,8 @@ def test_constructor_arguments():
 
 def test_other_arguments():
     vae = _vae()
-    with pytest.raises(ValueError, match=r"`z` has shape \(3, 5\); expected \(..., 2\)"):
+    with pytest.raises(ValueError, match=r"`z` has shape \(3, 5\) but this VAE takes latent codes of shape "
+                                         r"\(\.\.\., 2\)"):
         vae.decode(torch.zeros(3, 5))
     with pytest.raises(ValueError, match="`n` must be an int >= 1"):
         vae.sample(0)
