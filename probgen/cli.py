@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import functools
+import shlex
 import sys
 import traceback
+from pathlib import Path
 
 from probgen._version import __version__
-from probgen.errors import TrainingDiverged
+from probgen.errors import TrainingDiverged, TrainingInterrupted
 from probgen.families import available_families, family_cli
 
 # The global options' values when they are not given anywhere; device None: the command's own default.
@@ -114,8 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run one ``probgen`` command; returns the exit status.
 
     0: done. 1: the run failed (``TrainingDiverged``). 2: a usage or user-input error (argparse's, or a
-    ValueError/TypeError raised by the command). Errors print one line; ``--debug`` adds the traceback.
+    ValueError/TypeError raised by the command). 130: interrupted (Ctrl-C); a training command then says
+    where its last checkpoint is and prints the command that resumes it. Errors print one line; ``--debug``
+    adds the traceback.
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     from probgen.progress import set_quiet
 
@@ -126,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         return _report(e, args.debug, status=1)
     except (ValueError, TypeError) as e:
         return _report(e, args.debug, status=2)
+    except KeyboardInterrupt as e:
+        return _interrupted(e, args, argv)
 
 
 def _report(error: Exception, debug: bool, status: int) -> int:
@@ -134,6 +141,29 @@ def _report(error: Exception, debug: bool, status: int) -> int:
         traceback.print_exception(error)
     print(f"probgen: error: {error}", file=sys.stderr)
     return status
+
+
+def _interrupted(error: KeyboardInterrupt, args: argparse.Namespace, argv: list[str]) -> int:
+    """Ctrl-C: no traceback (unless ``--debug``); for a training command (one with ``--out`` and
+    ``--resume``), where its last checkpoint is and the exact command that resumes it. Returns 130."""
+    if args.debug:
+        traceback.print_exception(error)
+    out = getattr(args, "out", None)
+    resumable = out is not None and hasattr(args, "resume")
+    checkpoint = getattr(error, "checkpoint", None)
+    if checkpoint is None and resumable and not isinstance(error, TrainingInterrupted):
+        last = Path(out) / "checkpoints" / "last.pt"  # interrupted outside the loop (set-up, final figures)
+        checkpoint = last if last.is_file() else None
+    if isinstance(error, TrainingInterrupted):
+        print(f"probgen: {error}", file=sys.stderr)
+    else:
+        where = f"; the last checkpoint is {checkpoint}" if checkpoint is not None else ""
+        print(f"probgen: interrupted{where}", file=sys.stderr)
+    if resumable:
+        again = argv if "--resume" in argv else [*argv, "--resume"]
+        hint = "resume with" if checkpoint is not None else "nothing to resume yet; start again with"
+        print(f"{hint}: probgen {shlex.join(again)}", file=sys.stderr)
+    return 130
 
 
 def _print_help(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

@@ -1,23 +1,50 @@
-"""Run directories: ``runs/<name>/`` with ``config.json``, ``metrics.csv``, ``figures/``, ``checkpoints/``."""
+"""Run directories: ``runs/<name>/`` with ``config.json``, ``metrics.csv``, ``figures/``, ``checkpoints/``.
+
+Files are replaced atomically (a temporary ``.<name>.<8 characters>.tmp`` renamed over them), and opening a
+run folder for writing removes such temporaries that a killed process left (in the folder and in
+``checkpoints/``; nothing else is touched). This module imports no torch until a checkpoint is read or
+written, so the command line can check an output folder (``check_output_folder``) cheaply.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from pathlib import Path
 from typing import Any
 
-from probgen.checkpoint import load_checkpoint, save_checkpoint
+from probgen.errors import ProbgenError
+
+
+def check_output_folder(path: str | os.PathLike, what: str = "the run folder") -> Path:
+    """``path`` as a folder that can be created or written: refused (one ``ProbgenError`` naming ``what``
+    and the path) when it or one of its parents is a file, or when the nearest existing folder is not
+    writable. Nothing is created."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ProbgenError(f"{what} {str(path)!r} is a file, not a folder; pass a folder (it is created if "
+                           "missing)")
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ProbgenError(f"{what} {str(path)!r} cannot be created: {str(existing)!r} is a file, not a "
+                           "folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ProbgenError(f"{what} {str(path)!r} cannot be written: {str(existing)!r} is not writable")
+    return path
 
 
 class RunDir:
     """One training run's folder.
 
     Args:
-        path: the folder (created if missing).
+        path: the folder (created if missing; a file there is refused with a ``ProbgenError``).
         config: the run's configuration, written to ``config.json`` (JSON-serialisable values).
         resume: keep an existing ``metrics.csv`` (appending to it) instead of starting it afresh.
+        write: False on processes that share the folder but write nothing (non-zero DDP ranks, readers).
     """
 
     def __init__(self, path: str | os.PathLike, config: dict[str, Any] | None = None, *,
@@ -28,12 +55,24 @@ class RunDir:
         self.checkpoints = self.path / "checkpoints"
         self.metrics_path = self.path / "metrics.csv"
         if write:
+            check_output_folder(self.path)
             for p in (self.path, self.figures, self.checkpoints):
-                p.mkdir(parents=True, exist_ok=True)
+                try:
+                    p.mkdir(parents=True, exist_ok=True)
+                except OSError as e:
+                    raise ProbgenError(f"cannot create the run folder {str(p)!r}: {e.strerror or e}") from e
+            self.remove_stale_temporaries()
             if config is not None:
-                (self.path / "config.json").write_text(json.dumps(config, indent=2, default=str) + "\n")
+                _write_atomic(self.path / "config.json", json.dumps(config, indent=2, default=str) + "\n")
             if not resume and self.metrics_path.exists():
                 self.metrics_path.unlink()
+
+    def remove_stale_temporaries(self) -> list[Path]:
+        """Delete what killed writes left: ``.<name>.<8 characters>.tmp`` files in the run folder and in
+        ``checkpoints/`` (``probgen.checkpoint.TEMP_PATTERN``); returns them."""
+        from probgen.checkpoint import remove_stale_temporaries
+
+        return remove_stale_temporaries(self.path) + remove_stale_temporaries(self.checkpoints)
 
     def log(self, **values: Any) -> None:
         """Append one row to ``metrics.csv``; a new column rewrites the file with the wider header."""
@@ -72,19 +111,24 @@ class RunDir:
             self._rewrite(list(rows[0].keys()), kept)
 
     def _rewrite(self, fields: list[str], rows: list[dict]) -> None:
-        tmp = self.metrics_path.with_suffix(".csv.tmp")
-        with tmp.open("w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=fields)
-            w.writeheader()
-            for r in rows:
-                w.writerow({k: _fmt(r.get(k, "")) for k in fields})
-        os.replace(tmp, self.metrics_path)
+        buf = io.StringIO(newline="")
+        w = csv.DictWriter(buf, fieldnames=fields)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: _fmt(r.get(k, "")) for k in fields})
+        _write_atomic(self.metrics_path, buf.getvalue())
 
     def save(self, name: str, state: dict) -> Path | None:
         """Atomically write ``checkpoints/<name>.pt`` (on the writing rank only)."""
+        from probgen.checkpoint import save_checkpoint
+
         return save_checkpoint(self.checkpoints / f"{name}.pt", state) if self.write else None
 
     def load(self, name: str, map_location="cpu") -> dict:
+        """Read ``checkpoints/<name>.pt`` (``probgen.checkpoint.load_checkpoint``; ``CheckpointError`` when
+        it is missing or not a readable probgen checkpoint)."""
+        from probgen.checkpoint import load_checkpoint
+
         return load_checkpoint(self.checkpoints / f"{name}.pt", map_location=map_location)
 
     def has(self, name: str) -> bool:
@@ -100,3 +144,15 @@ class RunDir:
 
 def _fmt(v: Any) -> Any:
     return f"{v:.6g}" if isinstance(v, float) else v
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file next to ``path`` and rename it over ``path``."""
+    tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
+    try:
+        with tmp.open("x", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -18,6 +18,7 @@ As a Pyro program (:meth:`DDPM.model`) the reverse process is a Markov chain of 
 from __future__ import annotations
 
 import copy
+import os
 
 import pyro
 import pyro.distributions as dist
@@ -25,13 +26,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from probgen.checkpoint import expect_kind, load_checkpoint, load_weights, rebuilding
 from probgen.checks import check_choice, check_float, check_int
 from probgen.checks_torch import as_model_dtype, check_image_batch, check_labels, check_steps
 from probgen.diffusion.config import METHODS, DDPMConfig
 from probgen.diffusion.sampling import ddim_step, ddpm_mean_var, ddpm_step, timestep_sequence
 from probgen.diffusion.schedule import NoiseSchedule
 from probgen.diffusion.unet import UNet
+from probgen.errors import CheckpointError
 from probgen.training.loop import eval_mode
+
+KIND = "probgen.diffusion.DDPM"  # the "kind" entry of DDPM checkpoints
 
 _RANGE_TOL = 1e-4  # round-off allowed outside [0, 1]
 
@@ -245,20 +250,36 @@ class DDPM(nn.Module):
 
     def checkpoint_state(self) -> dict:
         """Everything :meth:`from_state` needs: config, weights and whether there is an EMA copy."""
-        return {"ddpm_config": self.config.to_dict(), "ddpm": self.state_dict(),
+        return {"kind": KIND, "ddpm_config": self.config.to_dict(), "ddpm": self.state_dict(),
                 "ema": self.net_ema is not None}
 
     @classmethod
-    def from_state(cls, state: dict) -> DDPM:
-        """Rebuild a DDPM from :meth:`checkpoint_state` (or a trainer checkpoint) and load its weights."""
-        if not isinstance(state, dict) or "ddpm_config" not in state or "ddpm" not in state:
-            raise ValueError("this state has no 'ddpm_config'/'ddpm' entries; it was not written by "
-                             "DDPM.checkpoint_state or probgen.diffusion's trainer")
-        ddpm = cls(DDPMConfig.from_checkpoint(state["ddpm_config"]))
-        if state.get("ema"):
-            ddpm.enable_ema()
-        ddpm.load_state_dict(state["ddpm"])
+    def from_state(cls, state: dict, *, source: str = "this checkpoint") -> DDPM:
+        """Rebuild a DDPM from :meth:`checkpoint_state` (or a trainer checkpoint) and load its weights.
+
+        Raises:
+            CheckpointError: the state is of another kind, lacks an entry, or its weights do not fit the
+                DDPM its config describes (``source`` names it in the message).
+        """
+        if not isinstance(state, dict):
+            raise CheckpointError(f"{source} must be a checkpoint dict, got {type(state).__name__}")
+        expect_kind(state, KIND, source)
+        with rebuilding(source, "a DDPM"):
+            ddpm = cls(DDPMConfig.from_checkpoint(state["ddpm_config"]))
+            if state.get("ema"):
+                ddpm.enable_ema()
+            load_weights(ddpm, state["ddpm"], source)
         return ddpm
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, map_location="cpu") -> DDPM:
+        """The DDPM of a checkpoint file (a trainer's ``checkpoints/last.pt``, or ``checkpoint_state``
+        saved with ``probgen.checkpoint.save_checkpoint``).
+
+        Raises:
+            CheckpointError: naming the file and what is wrong (see ``probgen.checkpoint``).
+        """
+        return cls.from_state(load_checkpoint(path, map_location=map_location), source=repr(str(path)))
 
     def extra_repr(self) -> str:
         c = self.config

@@ -25,15 +25,16 @@ from dataclasses import replace
 
 import torch
 
+from probgen.checkpoint import expect_kind, load_weights
 from probgen.checks import ArgumentTypeError
 from probgen.data import ImageData, TensorLoader, load_dataset
 from probgen.device import get_device
 from probgen.diffusion.config import DDPMConfig, TrainConfig
-from probgen.diffusion.model import DDPM
-from probgen.errors import TrainingDiverged
+from probgen.diffusion.model import DDPM, KIND
+from probgen.errors import CheckpointError, TrainingDiverged
 from probgen.plot import save_curves, save_image_grid
 from probgen.seeding import get_rng_state, seed, set_rng_state
-from probgen.training.config import resolve_run_config
+from probgen.training.config import differing_keys, resolve_run_config
 from probgen.training.loop import EMA, StepLoop, due, fixed_rng
 
 DivergenceError = TrainingDiverged  # the name this error had in probgen.diffusion before the training spine
@@ -125,14 +126,18 @@ class DDPMTrainer(StepLoop):
 
     def load_state_dict(self, state: dict) -> None:
         """Resume from ``state_dict`` (e.g. ``RunDir(out).load("last")``)."""
+        expect_kind(state, KIND)
         mine = self.ddpm.config.to_dict()
-        if DDPMConfig.from_checkpoint(state.get("ddpm_config") or {}).to_dict() != mine:
-            raise ValueError(f"the checkpoint's DDPM ({state.get('ddpm_config')}) differs from this one "
-                             f"({mine}); resume with the configuration it was trained with")
+        theirs = DDPMConfig.from_checkpoint(state["ddpm_config"]).to_dict()
+        if theirs != mine:
+            keys = ", ".join(f"`{k}` ({a!r} in the checkpoint, {b!r} now)"
+                             for k, (a, b) in differing_keys(theirs, mine).items())
+            raise CheckpointError(f"its DDPM differs from this run's in {keys}; resume with the "
+                                  "configuration it was trained with")
         if state.get("ema") and self.ddpm.net_ema is None:
             self.ddpm.enable_ema()
             self.ema = EMA(self.ddpm.net_ema, self.ddpm.net, self.config.ema)
-        self.ddpm.load_state_dict(state["ddpm"])
+        load_weights(self.ddpm, state["ddpm"])
         self.opt.load_state_dict(state["opt"])
         self.step, self.batches.seen = int(state["step"]), int(state["batches_seen"])
         if self.ema is not None:  # checkpoints from before probgen.training.EMA count its updates in steps

@@ -133,8 +133,10 @@ def train_command(args: argparse.Namespace) -> int:
     from probgen.distributed import setup_distributed
     from probgen.gan.evaluate import metrics_available
     from probgen.gan.loop import GANTrainer
+    from probgen.runs import check_output_folder
     from probgen.training.config import resolve_run_config, saved_config
 
+    check_output_folder(args.out, "`--out`")
     given = options_from_args(args)
     if "eval_every" not in given and not (args.resume and saved_config(args.out) is not None):
         given["eval_every"] = given.get("ckpt_every", _D.ckpt_every) if metrics_available() else 0

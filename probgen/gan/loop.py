@@ -28,16 +28,17 @@ from collections.abc import Callable
 
 import torch
 
+from probgen.checkpoint import expect_kind
 from probgen.data import ImageData, load_dataset
 from probgen.distributed import DistContext, setup_distributed
-from probgen.errors import TrainingDiverged
+from probgen.errors import CheckpointError, TrainingDiverged
 from probgen.gan.config import GANConfig
 from probgen.gan.losses import minimax_objective
-from probgen.gan.model import GAN, upgrade_spec
+from probgen.gan.model import GAN, KIND, upgrade_spec
 from probgen.gan.train import GANStepper, build_gan
 from probgen.plot import save_curves, save_image_grid
 from probgen.seeding import derive_seed, get_rng_state, seed, set_rng_state
-from probgen.training.config import resolve_run_config
+from probgen.training.config import differing_keys, resolve_run_config
 from probgen.training.loop import StepLoop, due, fixed_rng
 
 DivergenceError = TrainingDiverged  # the name this error had in probgen.gan before the training spine
@@ -71,6 +72,7 @@ class GANTrainer(StepLoop):
     """
 
     family = "GAN"
+    checkpoint_names = ("last", "best")
 
     def __init__(self, config: GANConfig | dict | None, out=None, *, resume: bool = False,
                  data: ImageData | None = None, gan: GAN | None = None, ctx: DistContext | None = None,
@@ -111,16 +113,20 @@ class GANTrainer(StepLoop):
 
     def state_dict(self) -> dict:
         """A full resumable state: nets, optimisers, EMA, step, data position, RNG, fixed noise."""
-        return {"step": self.step, "batches_seen": self.batches.seen, "rollbacks": self.rollbacks,
-                "best_score": self.best_score, "config": self.config.to_dict(), "spec": self.gan.spec,
-                **self.stepper.state_dict(), "rng": get_rng_state(), "fixed_z": self.fixed_z,
-                "fixed_y": self.fixed_y}
+        return {"kind": KIND, "step": self.step, "batches_seen": self.batches.seen,
+                "rollbacks": self.rollbacks, "best_score": self.best_score, "config": self.config.to_dict(),
+                "spec": self.gan.spec, **self.stepper.state_dict(), "rng": get_rng_state(),
+                "fixed_z": self.fixed_z, "fixed_y": self.fixed_y}
 
     def load_state_dict(self, state: dict) -> None:
         """Resume from ``state_dict`` (e.g. ``RunDir(out).load("last")``)."""
-        if upgrade_spec(state.get("spec") or {}) != self.gan.spec:
-            raise ValueError(f"the checkpoint's GAN ({state.get('spec')}) differs from this run's "
-                             f"({self.gan.spec}); resume with the configuration it was trained with")
+        expect_kind(state, KIND)
+        theirs = upgrade_spec(state["spec"])
+        if theirs != self.gan.spec:
+            keys = ", ".join(f"`{k}` ({a!r} in the checkpoint, {b!r} now)"
+                             for k, (a, b) in differing_keys(theirs, self.gan.spec or {}).items())
+            raise CheckpointError(f"its GAN differs from this run's in {keys}; resume with the "
+                                  "configuration it was trained with")
         self.stepper.load_state_dict(state)
         self.step, self.batches.seen = int(state["step"]), int(state["batches_seen"])
         self.rollbacks, self.best_score = int(state["rollbacks"]), state["best_score"]

@@ -15,16 +15,21 @@ so ``Predictive``, ``poutine.trace`` and ``poutine.condition`` (fix z) work on i
 from __future__ import annotations
 
 import copy
+import os
 
 import pyro
 import pyro.distributions as dist
 import torch
 from torch import nn
 
+from probgen.checkpoint import expect_kind, load_checkpoint, load_weights, rebuilding
 from probgen.checks import check_int, check_num_classes
 from probgen.checks_torch import check_labels, check_latents
+from probgen.errors import CheckpointError
 from probgen.gan.registry import get_model
 from probgen.training.loop import eval_mode
+
+KIND = "probgen.gan.GAN"  # the "kind" entry of GAN checkpoints
 
 
 class GAN(nn.Module):
@@ -86,15 +91,30 @@ class GAN(nn.Module):
         return cls(generator, discriminator, ema=ema, spec=spec)
 
     @classmethod
-    def from_state(cls, state: dict) -> GAN:
-        """Rebuild from a checkpoint dict (as saved by the trainer) and load its weights."""
-        if "spec" not in state or state["spec"] is None:
-            raise ValueError("this checkpoint does not say how its GAN was built (no 'spec'); it was not "
-                             "written by probgen.gan's trainer")
-        spec = upgrade_spec(state["spec"])
-        gan = cls.build(spec.pop("arch"), spec.pop("disc"), **spec)
-        gan.load_state_dict(state["gan"])
+    def from_state(cls, state: dict, *, source: str = "this checkpoint") -> GAN:
+        """Rebuild from a checkpoint dict (as saved by the trainer) and load its weights.
+
+        Raises:
+            CheckpointError: the state is of another kind, lacks an entry, or its weights do not fit the
+                GAN its spec describes (``source`` names it in the message).
+        """
+        if not isinstance(state, dict):
+            raise CheckpointError(f"{source} must be a checkpoint dict, got {type(state).__name__}")
+        expect_kind(state, KIND, source)
+        with rebuilding(source, "a GAN"):
+            spec = upgrade_spec(state["spec"])
+            gan = cls.build(spec.pop("arch"), spec.pop("disc"), **spec)
+            load_weights(gan, state["gan"], source)
         return gan
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, map_location="cpu") -> GAN:
+        """The GAN of a training checkpoint file (``checkpoints/last.pt`` or ``best.pt`` of a run).
+
+        Raises:
+            CheckpointError: naming the file and what is wrong (see ``probgen.checkpoint``).
+        """
+        return cls.from_state(load_checkpoint(path, map_location=map_location), source=repr(str(path)))
 
     # ------------------------------------------------------------------------------------------ properties
 

@@ -22,6 +22,7 @@ import contextlib
 
 import torch
 
+from probgen.checkpoint import load_weights
 from probgen.distributed import DistContext, setup_distributed
 from probgen.gan.config import GANConfig
 from probgen.gan.diffaugment import diff_augment
@@ -165,7 +166,7 @@ class GANStepper:
                 "opt_d": self.opt_d.state_dict(), "ema_updates": self.ema.updates if self.ema else 0}
 
     def load_state_dict(self, state: dict) -> None:
-        self.gan.load_state_dict(state["gan"])
+        load_weights(self.gan, state["gan"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         if self.ema is not None:

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from probgen.checkpoint import load_checkpoint, save_checkpoint
+from probgen.checkpoint import expect_kind, load_checkpoint, load_weights, rebuilding, save_checkpoint
 from probgen.checks import check_float, check_int, check_ints
 from probgen.errors import CheckpointError
 
@@ -220,10 +220,12 @@ def load_classifier(dataset: str = "mnist-5k", path: str | os.PathLike | None = 
     except CheckpointError as e:
         raise CheckpointError(f"{e}; retrain with `python -m probgen.metrics.classifier --train "
                               f"--data {dataset}`") from e
-    saved = state["info"]["config"]
-    cfg = ClassifierConfig(**{**saved, "channels": tuple(saved["channels"])})
-    model = DigitClassifier(cfg)
-    model.load_state_dict(state["state_dict"])
+    source = repr(str(path))
+    expect_kind(state, "probgen.metrics.DigitClassifier", source)
+    with rebuilding(source, "a metrics classifier"):
+        saved = state["info"]["config"]
+        model = DigitClassifier(ClassifierConfig(**{**saved, "channels": tuple(saved["channels"])}))
+        load_weights(model, state["state_dict"], source)
     model.info = state["info"]
     model.eval().requires_grad_(False)
     return model.to(device)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from probgen.checks import ArgumentTypeError, config_from_dict
+from probgen.errors import ProbgenError
 
 T = TypeVar("T")
 
@@ -32,6 +33,31 @@ def plain(value: Any) -> Any:
 def config_dict(config: Any) -> dict[str, Any]:
     """A config dataclass as a plain, JSON-ready dict."""
     return plain(dataclasses.asdict(config))
+
+
+def read_config_file(path: str | Path, what: str = "configuration", option: str = "`--config`") -> dict:
+    """The JSON object in the file ``path`` (e.g. ``--config run.json``); a missing or unreadable file,
+    invalid JSON (with the line and column of the error) or another JSON value is one ``ProbgenError``
+    naming ``option`` and the file."""
+    path = Path(path)
+    name = f"{option} {str(path)!r}"
+    if path.is_dir():
+        raise ProbgenError(f"{name} is a folder; pass a JSON file of {what} fields")
+    if not path.is_file():
+        raise ProbgenError(f"{name} does not exist")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ProbgenError(f"{name} cannot be read ({e})") from None
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ProbgenError(f"{name} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") \
+            from None
+    if not isinstance(values, dict):
+        raise ProbgenError(f"{name} must hold a JSON object of {what} fields, got a JSON "
+                           f"{type(values).__name__}")
+    return values
 
 
 def saved_config(out: str | Path | None) -> dict[str, Any] | None:

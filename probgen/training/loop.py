@@ -27,8 +27,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from probgen.checkpoint import deferred_interrupt, rebuilding
 from probgen.checks import check_float
-from probgen.errors import TrainingDiverged
+from probgen.errors import TrainingDiverged, TrainingInterrupted
 from probgen.progress import progress
 from probgen.runs import RunDir
 
@@ -159,6 +160,7 @@ class StepLoop:
     """
 
     family = "training"  # the first word of messages and the progress bar's label
+    checkpoint_names: tuple[str, ...] = ("last",)  # what it writes in checkpoints/ (a fresh start clears)
 
     def __init__(self, loader, *, first_epoch: int = 0, is_main: bool = True, quiet: bool | None = None,
                  log: Callable[[str], None] | None = None) -> None:
@@ -186,37 +188,75 @@ class StepLoop:
         """Resume from ``out/checkpoints/last.pt`` when asked and there is one, then open the run folder
         (``config.json``, ``metrics.csv`` rows after the checkpoint dropped). Returns True if it resumed.
 
-        The checkpoint is loaded before anything is written, so a refused resume leaves the folder as it was.
+        The checkpoint is loaded before anything is written, so a refused resume leaves the folder as it was;
+        a checkpoint that cannot be resumed (unreadable, of another kind, not fitting this run's model)
+        raises a ``CheckpointError`` naming it. A fresh start (no resume) removes the checkpoints that
+        this trainer writes (``checkpoint_names``) left by an earlier run in ``out``, so that the run
+        folder's ``config.json`` and checkpoints always belong to one run. Opening the folder also removes
+        the temporaries of saves that a kill interrupted (``RunDir``).
         """
         if out is None:
             return False
         self.out = Path(out)
         resumed = resume and RunDir(out, write=False).has("last")
         if resumed:
-            self.load_state_dict(RunDir(out, write=False).load("last"))
-            self.saved_step = self.step
+            self.resume_from(RunDir(out, write=False))
         run = RunDir(out, config, resume=resumed, write=self.is_main)
         if resumed:
             run.truncate_metrics("step", self.step)
+        elif self.is_main:
+            for name in self.checkpoint_names:
+                (run.checkpoints / f"{name}.pt").unlink(missing_ok=True)
         self.run = run if self.is_main else None
         return resumed
 
+    def resume_from(self, run: RunDir) -> None:
+        """Load ``run``'s ``checkpoints/last.pt`` into this trainer (``load_state_dict``); any failure is a
+        ``CheckpointError`` that names the file."""
+        path = run.checkpoints / "last.pt"
+        with rebuilding(repr(str(path)), f"a {self.family} training checkpoint to resume"):
+            self.load_state_dict(run.load("last"))
+        self.saved_step = self.step
+
     def fit_steps(self, total: int) -> None:
-        """The loop: ``train_step`` and ``after_step`` until ``step`` reaches ``total``."""
+        """The loop: ``train_step`` and ``after_step`` until ``step`` reaches ``total``.
+
+        Ctrl-C raises ``TrainingInterrupted`` (a KeyboardInterrupt) naming the last checkpoint.
+        """
         quiet = self.quiet if self.is_main else True
         bar = progress(total=total, initial=self.step, desc=self.family.lower(), quiet=quiet)
-        while self.step < total:
-            self.train_step()
-            self.after_step(total)
-            bar.update(self.step - bar.n)
-        bar.close()
+        try:
+            while self.step < total:
+                self.train_step()
+                self.after_step(total)
+                bar.update(self.step - bar.n)
+        except KeyboardInterrupt as e:
+            if isinstance(e, TrainingInterrupted):
+                raise
+            raise self.interrupted() from e
+        finally:
+            bar.close()
 
     def save(self, name: str = "last", **extra) -> None:
-        """Write ``checkpoints/<name>.pt`` (the full state plus ``extra``) on the writing process."""
-        if self.run is not None:
-            self.run.save(name, {**self.state_dict(), **extra})
-        if name == "last":
-            self.saved_step = self.step
+        """Write ``checkpoints/<name>.pt`` (the full state plus ``extra``) on the writing process.
+
+        Ctrl-C meanwhile takes effect once the checkpoint is written and recorded (``saved_step``).
+        """
+        with deferred_interrupt():
+            if self.run is not None:
+                self.run.save(name, {**self.state_dict(), **extra})
+            if name == "last":
+                self.saved_step = self.step
+
+    def interrupted(self) -> TrainingInterrupted:
+        """The error for Ctrl-C: the step reached and where the last checkpoint of this run is."""
+        if self.out is None or self.saved_step is None:
+            keep = "no run folder, so no checkpoint" if self.out is None else "no checkpoint was written yet"
+            return TrainingInterrupted(f"{self.family} training interrupted at step {self.step}; {keep}")
+        last = self.out / "checkpoints" / "last.pt"
+        return TrainingInterrupted(f"{self.family} training interrupted at step {self.step}; the last "
+                                   f"checkpoint is {last} (step {self.saved_step})", checkpoint=last,
+                                   step=self.saved_step)
 
     def diverged(self, what: str, hint: str, step: int | None = None, where: str = "") -> TrainingDiverged:
         """The error for a run that diverged: ``what`` happened at ``step`` (default: the coming step;

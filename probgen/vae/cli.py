@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 from probgen.checks import config_from_dict
-from probgen.training.config import add_field_options, given_fields
+from probgen.training.config import add_field_options, given_fields, read_config_file
 from probgen.vae.config import ARCHS, BINARIZE, ELBOS, LIKELIHOODS, VAEConfig
 
 _D = VAEConfig()
@@ -73,13 +73,7 @@ def register(train, top) -> None:
 
 def options_from_args(args: argparse.Namespace) -> dict:
     """The VAEConfig fields given on the command line (and in ``--config``); options left out are absent."""
-    d = {}
-    if args.config is not None:
-        if not args.config.is_file():
-            raise ValueError(f"`--config` {str(args.config)!r} does not exist")
-        d = json.loads(args.config.read_text())
-        if not isinstance(d, dict):
-            raise ValueError(f"`--config` {str(args.config)!r} must hold a JSON object of VAEConfig fields")
+    d = read_config_file(args.config, "VAEConfig") if args.config is not None else {}
     d.update(given_fields(args, [*_OPTIONS, *_CHOICES, "ae_epochs"]))
     if args.hidden is not None:
         d["hidden"] = tuple(args.hidden)
@@ -103,9 +97,11 @@ def config_from_args(args: argparse.Namespace) -> VAEConfig:
 
 def _train(args) -> int:
     from probgen.distributed import setup_distributed
+    from probgen.runs import check_output_folder
     from probgen.training.config import resolve_run_config
     from probgen.vae.train import resolve_config, train_vae
 
+    check_output_folder(args.out, "`--out`")
     cfg = resolve_run_config(VAEConfig, options_from_args(args), args.out, resume=args.resume,
                              prepare=resolve_config)
     ctx = setup_distributed(cfg.device)

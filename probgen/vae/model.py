@@ -24,10 +24,9 @@ import torch.nn.functional as F
 from pyro.params.param_store import param_with_module_name
 from torch import nn
 
-from probgen.checkpoint import load_checkpoint, save_checkpoint
+from probgen.checkpoint import expect_kind, load_checkpoint, load_weights, rebuilding, save_checkpoint
 from probgen.checks import check_float, check_int, check_ints, check_num_classes
 from probgen.checks_torch import check_labels, check_latents
-from probgen.errors import CheckpointError
 from probgen.vae import estimators
 from probgen.vae.checks import check_mask, check_vae_images
 from probgen.vae.config import check_hidden, check_x_shape
@@ -211,13 +210,18 @@ class VAE(nn.Module):
 
     @classmethod
     def load(cls, path: str | os.PathLike, map_location="cpu") -> VAE:
-        """A VAE rebuilt from a file written by :meth:`save` (or a training checkpoint)."""
+        """A VAE rebuilt from a file written by :meth:`save` (or a training checkpoint).
+
+        Raises:
+            CheckpointError: naming the file and what is wrong: not a readable checkpoint, one of another
+                kind (a GAN's, ...), or a config its weights do not fit.
+        """
         state = load_checkpoint(path, map_location=map_location)
-        if state.get("kind") != _KIND:
-            raise CheckpointError(f"{str(path)!r} is a probgen checkpoint but not of a VAE "
-                                  f"(kind={state.get('kind')!r})")
-        vae = cls(**state["config"])
-        vae.load_state_dict(state["state_dict"])
+        source = repr(str(path))
+        expect_kind(state, _KIND, source)
+        with rebuilding(source, "a VAE"):
+            vae = cls(**state["config"])
+            load_weights(vae, state["state_dict"], source)
         return vae.to(map_location) if map_location is not None else vae
 
     # ------------------------------------------------------------------------------------------ internals

@@ -27,10 +27,10 @@ import pyro
 import torch
 from pyro.infer import SVI, JitTrace_ELBO, Trace_ELBO, TraceMeanField_ELBO
 
-from probgen.checkpoint import load_param_store_state, param_store_state
+from probgen.checkpoint import expect_kind, load_param_store_state, load_weights, param_store_state
 from probgen.data import ImageData, dataset_info, load_dataset
 from probgen.distributed import DistContext, setup_distributed
-from probgen.errors import TrainingDiverged
+from probgen.errors import CheckpointError, TrainingDiverged
 from probgen.runs import RunDir
 from probgen.seeding import derive_seed, get_rng_state, seed, set_rng_state
 from probgen.training.config import differing_keys, resolve_run_config
@@ -208,13 +208,14 @@ class VAETrainer(StepLoop):
 
     def load_state_dict(self, state: dict) -> None:
         """Restore a checkpoint into the VAE, optimizer, param store, RNGs and data position."""
+        expect_kind(state, "probgen.vae.VAE")
         mine = self.vae.config_dict()
         if state.get("config") != mine:
             keys = ", ".join(f"`{k}` ({a!r} in the checkpoint, {b!r} now)"
                              for k, (a, b) in differing_keys(state.get("config") or {}, mine).items())
-            raise ValueError(f"cannot resume {self.out}: its checkpoint's VAE differs in {keys}; use the "
-                             "options it was trained with or another --out")
-        self.vae.load_state_dict(state["state_dict"])  # in place: the param store can keep these tensors
+            raise CheckpointError(f"its VAE differs from this run's in {keys}; use the options it was "
+                                  "trained with or another --out")
+        load_weights(self.vae, state["state_dict"])  # in place: the param store can keep these tensors
         self.vae.register_params()
         store = pyro.get_param_store()
         rest = {k: v for k, v in state["param_store"]["params"].items() if k not in store}

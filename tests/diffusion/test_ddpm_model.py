@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from probgen.diffusion import DDPM, DDPMConfig, UNet, sinusoidal_embedding
+from probgen.errors import CheckpointError
 
 TINY = {"base_channels": 8, "channel_mults": (1, 2), "timesteps": 20}
 
@@ -150,7 +151,8 @@ def test_repr_and_from_state():
     assert copy.net_ema is not None
     for a, b in zip(ddpm.state_dict().values(), copy.state_dict().values()):
         assert torch.equal(a, b)
-    with pytest.raises(ValueError, match="ddpm_config"):
+    with pytest.raises(CheckpointError, match=r"this checkpoint is not a checkpoint of a DDPM: its entries "
+                                              r"\('weights'\) are not those of any probgen model"):
         DDPM.from_state({"weights": 1})
     old = ddpm.checkpoint_state()  # written before num_classes=None meant unconditional
     old["ddpm_config"]["num_classes"] = 0
