@@ -276,7 +276,8 @@ def rebuilding(source: str, what: str) -> Iterator[None]:
     except CheckpointError as e:
         if source in str(e):
             raise
-        raise CheckpointError(f"{source} cannot be loaded as {what}: {e}") from e
+        detail = re.sub(r"^this checkpoint (is|has) ", r"it \1 ", str(e))
+        raise CheckpointError(f"{source} cannot be loaded as {what}: {detail}") from e
     except KeyError as e:
         raise CheckpointError(f"{source} cannot be loaded as {what}: it has no {e.args[0]!r} entry") from e
     except (IndexError, TypeError, ValueError, RuntimeError, AttributeError) as e:

@@ -5,8 +5,9 @@ import pytest
 import torch
 from PIL import Image
 
+from probgen.errors import ProbgenError
 from probgen.plot import image_grid, plot_curves, save_curves, save_image_grid, show_images
-from probgen.runs import RunDir
+from probgen.runs import RunDir, check_output_folder
 
 
 def test_run_dir_layout_and_metrics(tmp_path):
@@ -66,3 +67,30 @@ def test_curves_from_dict_and_rows(tmp_path):
     ax = show_images(torch.rand(4, 3, 4, 4), title="t")
     assert ax.get_title() == "t"
     plt.close("all")
+
+
+def test_run_dir_refuses_a_file_where_its_folder_should_be(tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(ProbgenError, match=r"^the run folder '.*/f' is a file, not a folder"):
+        RunDir(tmp_path / "f")
+    with pytest.raises(ProbgenError, match=r"^`--out` '.*/f/sub/run' cannot be created: '.*/f' is a file"):
+        check_output_folder(tmp_path / "f" / "sub" / "run", "`--out`")
+    assert check_output_folder(tmp_path / "new" / "run") == tmp_path / "new" / "run"
+    assert not (tmp_path / "new").exists()  # a check creates nothing
+    RunDir(tmp_path / "f", write=False)  # a reader does not check
+
+
+def test_opening_a_run_removes_only_the_temporaries_of_killed_writes(tmp_path):
+    RunDir(tmp_path / "r", {"a": 1}).log(step=1)
+    debris = [tmp_path / "r" / ".config.json.0a1b2c3d.tmp", tmp_path / "r" / ".metrics.csv.abcdefgh.tmp",
+              tmp_path / "r" / "checkpoints" / ".last.pt.k2_m9xqq.tmp"]
+    kept = [tmp_path / "r" / "notes.tmp", tmp_path / "r" / "figures" / ".x.png.0a1b2c3d.tmp"]
+    for p in debris + kept:
+        p.write_bytes(b"partial")
+    run = RunDir(tmp_path / "r", resume=True)
+    assert not any(p.exists() for p in debris) and all(p.exists() for p in kept)
+    assert [r["step"] for r in run.read_metrics()] == ["1"]
+    RunDir(tmp_path / "r", {"a": 2}).log(step=1, loss=0.5)
+    run.log(step=2, loss=0.25, acc=1.0)  # a rewrite of metrics.csv
+    leftovers = [p.name for p in (tmp_path / "r").iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == ["notes.tmp"]  # config.json and metrics.csv are replaced atomically

@@ -74,6 +74,7 @@ class DDPMTrainer(StepLoop):
     """
 
     family = "DDPM"
+    checkpoint_kind = KIND
 
     def __init__(self, config: TrainConfig | dict | None = None, out=None, *, resume: bool = False,
                  ddpm: DDPM | None = None, data=None, log: Callable[[str], None] | None = None) -> None:

@@ -72,6 +72,7 @@ class GANTrainer(StepLoop):
     """
 
     family = "GAN"
+    checkpoint_kind = KIND
     checkpoint_names = ("last", "best")
 
     def __init__(self, config: GANConfig | dict | None, out=None, *, resume: bool = False,

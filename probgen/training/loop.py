@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from probgen.checkpoint import deferred_interrupt, rebuilding
+from probgen.checkpoint import deferred_interrupt, expect_kind, rebuilding
 from probgen.checks import check_float
 from probgen.errors import TrainingDiverged, TrainingInterrupted
 from probgen.progress import progress
@@ -161,6 +161,7 @@ class StepLoop:
 
     family = "training"  # the first word of messages and the progress bar's label
     checkpoint_names: tuple[str, ...] = ("last",)  # what it writes in checkpoints/ (a fresh start clears)
+    checkpoint_kind: str | None = None  # the "kind" of its checkpoints (probgen.checkpoint.KINDS), if any
 
     def __init__(self, loader, *, first_epoch: int = 0, is_main: bool = True, quiet: bool | None = None,
                  log: Callable[[str], None] | None = None) -> None:
@@ -214,8 +215,11 @@ class StepLoop:
         """Load ``run``'s ``checkpoints/last.pt`` into this trainer (``load_state_dict``); any failure is a
         ``CheckpointError`` that names the file."""
         path = run.checkpoints / "last.pt"
-        with rebuilding(repr(str(path)), f"a {self.family} training checkpoint to resume"):
-            self.load_state_dict(run.load("last"))
+        state = run.load("last")
+        if self.checkpoint_kind is not None:
+            expect_kind(state, self.checkpoint_kind, repr(str(path)))
+        with rebuilding(repr(str(path)), f"a checkpoint of this {self.family} run"):
+            self.load_state_dict(state)
         self.saved_step = self.step
 
     def fit_steps(self, total: int) -> None:

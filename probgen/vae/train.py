@@ -134,6 +134,7 @@ class VAETrainer(StepLoop):
     """
 
     family = "VAE"
+    checkpoint_kind = "probgen.vae.VAE"
 
     def __init__(self, config: VAEConfig, out=None, *, resume: bool = False, ctx: DistContext | None = None,
                  quiet: bool | None = None) -> None:

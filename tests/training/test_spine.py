@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from probgen.data import TensorLoader
-from probgen.errors import TrainingDiverged
+from probgen.errors import TrainingDiverged, TrainingInterrupted
 from probgen.seeding import derive_seed
 from probgen.training import EMA, BatchStream, StepLoop, due, eval_mode, fixed_rng
 
@@ -143,3 +143,32 @@ def test_step_loop_checkpoints_resumes_and_names_the_last_good_checkpoint(tmp_pa
     with pytest.raises(TrainingDiverged, match=r"at step 7; the last good checkpoint is .*other2/checkpoints/"
                                                r"last.pt \(step 4\)"):
         Counter(tmp_path / "other2", blow_up_at=7).fit_steps(9)
+
+
+def test_a_fresh_start_clears_the_old_runs_checkpoint(tmp_path):
+    """So that config.json and last.pt always belong to one run (a resume never picks up another's)."""
+    Counter(tmp_path / "run").fit_steps(4)
+    assert (tmp_path / "run/checkpoints/last.pt").exists()
+    fresh = Counter(tmp_path / "run")
+    assert not (tmp_path / "run/checkpoints/last.pt").exists() and fresh.saved_step is None
+    assert Counter(tmp_path / "run", resume=True).step == 0  # nothing to resume: a fresh start
+
+
+class Interrupted(Counter):
+    def train_step(self):
+        if self.step + 1 == self.blow_up_at:
+            raise KeyboardInterrupt  # Ctrl-C
+        super().train_step()
+
+
+def test_ctrl_c_names_the_last_checkpoint(tmp_path):
+    expected = r"^Counter training interrupted at step 6; the last checkpoint is .*run/checkpoints/last.pt " \
+               r"\(step 4\)$"
+    with pytest.raises(TrainingInterrupted, match=expected) as info:
+        Interrupted(tmp_path / "run", blow_up_at=7).fit_steps(9)
+    assert info.value.step == 4 and info.value.checkpoint == tmp_path / "run/checkpoints/last.pt"
+    assert isinstance(info.value, KeyboardInterrupt)
+    with pytest.raises(TrainingInterrupted, match=r"at step 2; no checkpoint was written yet$"):
+        Interrupted(tmp_path / "other", blow_up_at=3).fit_steps(9)
+    with pytest.raises(TrainingInterrupted, match=r"at step 2; no run folder, so no checkpoint$"):
+        Interrupted(blow_up_at=3).fit_steps(9)
