@@ -1,8 +1,8 @@
 """One set of input checks for every family: each bad value becomes one ``ValueError``/``TypeError`` that
 names the argument, echoes the value and says what would fix it.
 
-Scalars: :func:`check_int`, :func:`check_float`, :func:`check_probability`, :func:`check_choice`; tuples
-of ints (shapes, widths): :func:`check_ints`.
+Scalars: :func:`check_int`, :func:`check_float`, :func:`check_probability`, :func:`check_bool`,
+:func:`check_choice`, :func:`check_device_name`; tuples of ints (shapes, widths): :func:`check_ints`.
 Conventions: :func:`check_num_classes` (``None`` means unconditional everywhere; 0 is refused).
 Configs: :func:`config_from_dict` builds a dataclass from a dict and refuses unknown keys with a
 close-match hint (nanoGPT's ``configurator.py`` habit).
@@ -16,6 +16,7 @@ import dataclasses
 import difflib
 import math
 import numbers
+import re
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -84,6 +85,25 @@ def check_float(name: str, value: Any, low: float | None = None, high: float | N
 def check_probability(name: str, value: Any) -> float:
     """A probability in [0, 1]."""
     return check_float(name, value, 0.0, 1.0)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """``value`` as a ``bool``; anything else (a string such as ``"false"``, 0 or 1) is refused, since it
+    would silently read as true or false."""
+    if not isinstance(value, bool) and type(value).__name__ != "bool_":  # numpy.bool_ too
+        raise ArgumentTypeError(f"`{name}` must be True or False, got {value!r} ({type(value).__name__})")
+    return bool(value)
+
+
+_DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+def check_device_name(name: str, value: Any) -> str:
+    """A device name: ``"auto"``, ``"cpu"``, ``"mps"``, ``"cuda"`` or ``"cuda:N"``. Whether that device exists
+    is checked where it is used (``probgen.device.get_device``)."""
+    if not isinstance(value, str) or not _DEVICE.match(value):
+        raise ValueError(f"`{name}`={value!r} is not a device; use 'auto', 'cpu', 'cuda' or 'cuda:N'")
+    return value
 
 
 def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:

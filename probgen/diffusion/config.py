@@ -44,6 +44,8 @@ class DDPMConfig:
         self.num_classes = checks.check_num_classes(self.num_classes)
         checks.check_choice("schedule", self.schedule, SCHEDULES)
         self.dropout = checks.check_float("dropout", self.dropout, 0.0, 1.0, high_open=True)
+        self.attention = checks.check_bool("attention", self.attention)
+        self.clip_denoised = checks.check_bool("clip_denoised", self.clip_denoised)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> DDPMConfig:
@@ -97,6 +99,11 @@ class TrainConfig:
         self.ema = checks.check_float("ema", self.ema, 0.0, 1.0, high_open=True)
         self.grad_clip = checks.check_float("grad_clip", self.grad_clip, 0.0)
         checks.check_choice("sample_method", self.sample_method, METHODS)
+        self.amp = checks.check_bool("amp", self.amp)
+        checks.check_device_name("device", self.device)
+        if not isinstance(self.data, str):
+            raise checks.ArgumentTypeError(f"`data` must be a data set name such as 'mnist-5k', got "
+                                           f"{self.data!r}")
         if not isinstance(self.model, dict):
             raise TypeError(f"`model` must be a dict of DDPMConfig fields, got {type(self.model).__name__}")
         DDPMConfig.from_dict(self.model)  # its fields are checked now, not when the model is built

@@ -11,7 +11,15 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from probgen.checks import check_choice, check_float, check_int, config_from_dict
+from probgen.checks import (
+    ArgumentTypeError,
+    check_bool,
+    check_choice,
+    check_device_name,
+    check_float,
+    check_int,
+    config_from_dict,
+)
 
 GENERATORS = ("dcgan", "transformer")  # built in; probgen.gan.register_model adds more
 DISCRIMINATORS = ("dcgan", "patchgan", "vit")
@@ -37,14 +45,17 @@ def check_architecture(role: str, name: str) -> str:
         return name
     from probgen.gan.registry import list_models
 
-    if name not in list_models(role):
-        raise ValueError(f"Unknown {role} {name!r}; known {role}s: {list_models(role)}")
+    if not isinstance(name, str) or name not in list_models(role):
+        field = "arch" if role == "generator" else "disc"
+        raise ValueError(f"Unknown {role} {name!r} (`{field}`); known {role}s: {list_models(role)}")
     return name
 
 
 @dataclass
 class GANConfig:
-    """Everything a GAN training run needs; unknown keys raise in ``from_dict``."""
+    """Everything a GAN training run needs; unknown keys raise in ``from_dict``, and every field is checked
+    when the config is built (ints and finite numbers in their ranges, Adam betas in [0, 1), true booleans,
+    a device name), so a bad value never reaches the trainer."""
 
     arch: str = "dcgan"  # generator architecture: list_models("generator")
     disc: str = "dcgan"  # discriminator architecture: list_models("discriminator")
@@ -98,6 +109,11 @@ class GANConfig:
         self.r1 = check_float("r1", self.r1, 0.0)
         self.ema = check_float("ema", self.ema, 0.0, 1.0, high_open=True)
         check_policy(self.diffaug)
+        for name in ("conditional", "amp", "channels_last", "compile"):
+            setattr(self, name, check_bool(name, getattr(self, name)))
+        check_device_name("device", self.device)
+        if not isinstance(self.data, str):
+            raise ArgumentTypeError(f"`data` must be a data set name such as 'mnist-5k', got {self.data!r}")
         for name in ("g_cfg", "d_cfg"):
             if not isinstance(getattr(self, name), dict):
                 raise TypeError(f"`{name}` must be a dict of architecture keywords, got "

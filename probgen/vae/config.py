@@ -66,6 +66,14 @@ class VAEConfig:
         self.num_classes = checks.check_num_classes(self.num_classes)
         self.lr = checks.check_float("lr", self.lr, 0.0, low_open=True)
         self.min_scale = checks.check_float("min_scale", self.min_scale, 0.0, low_open=True)
+        self.figures = checks.check_bool("figures", self.figures)
+        checks.check_device_name("device", self.device)
+        if not isinstance(self.data, str):
+            raise checks.ArgumentTypeError(f"`data` must be a data set name such as 'digits', got "
+                                           f"{self.data!r}")
+        if not isinstance(self.extra, dict):
+            raise checks.ArgumentTypeError(f"`extra` must be a dict of notes, got "
+                                           f"{type(self.extra).__name__}")
         checks.check_choice("elbo", self.elbo, ELBOS)
         checks.check_choice("binarize", self.binarize, BINARIZE)
         if self.likelihood not in LIKELIHOODS:
