@@ -50,6 +50,18 @@ def test_discrete_kl_matches_scipy_is_nonnegative_and_zero_only_at_q_equals_p(w,
         assert kl > 0
 
 
+@pytest.mark.parametrize("d", [1e-9, 1e-12, 1e-15])
+def test_discrete_kl_near_q_equals_p_is_not_negative(d):
+    """Round-off: the terms of q = (0.1, 0.2, 0.7) against p = q moved by d cancel, and their sum was
+    -3.3e-17 for d = 1e-9 and 1e-12 (the true KL is about 6e-18 and 6e-24)."""
+    q, p = torch.tensor([0.1, 0.2, 0.7], dtype=torch.float64), torch.tensor([0.1 + d, 0.2, 0.7 - d],
+                                                                               dtype=torch.float64)
+    kl = kl_discrete(q, p)
+    assert float(kl) >= 0 and float(kl) < 1e-15
+    assert float(kl_discrete(torch.stack([q, p]), torch.stack([p, q])).min()) >= 0
+    assert float(kl_discrete(q, q)) == 0.0 and float(kl_discrete(p, p)) == 0.0
+
+
 def test_discrete_kl_is_not_symmetric_and_handles_zeros():
     q, p = torch.tensor([0.9, 0.1]), torch.tensor([0.5, 0.5])
     assert float(kl_divergence(q, p)) == pytest.approx(0.9 * math.log(1.8) + 0.1 * math.log(0.2))
