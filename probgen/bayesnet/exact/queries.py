@@ -36,6 +36,7 @@ from probgen.bayesnet.exact.contract import (
 from probgen.bayesnet.exact.evidence import Observations, num_rows, observe, parse_targets
 from probgen.bayesnet.exact.kernels import serial_below
 from probgen.bayesnet.exact.plan import Plan, build_plan, dense_plan, relevant_nodes
+from probgen.bayesnet.model.limits import MAX_TABLE_SIZE, check_max_table_size, format_bytes
 from probgen.errors import ProbgenError
 
 __all__ = [
@@ -48,7 +49,6 @@ __all__ = [
     "MEMORY_BUDGET",
 ]
 
-MAX_TABLE_SIZE = 2**28  # entries of the largest single table (2 GiB in float64) before refusing
 MEMORY_BUDGET = 2**30  # bytes of tables kept for the backward pass; more rows are done in chunks
 DENSE_MAX_FLOPS = 1e8  # above this, single-row queries get a plan of their own (sliced and pruned)
 
@@ -218,6 +218,7 @@ class _Query:
 def _plan(net, obs: Observations, tids, mode: str, dtype, max_table_size) -> Plan:
     if dtype not in (torch.float64, torch.float32):
         raise TypeError(f"`dtype`={dtype}: use torch.float64 or torch.float32")
+    max_table_size = check_max_table_size(max_table_size)
     dname = str(dtype).removeprefix("torch.")
     if not obs.batched and (
         mode == "max" or 2 * len(relevant_nodes(net.parents, {*obs.nodes, *tids})) > len(net.cards)
@@ -234,19 +235,12 @@ def _plan(net, obs: Observations, tids, mode: str, dtype, max_table_size) -> Pla
     if plan.largest > max_table_size:
         nbytes = plan.largest * torch.finfo(dtype).bits / 8
         raise InferenceTooLargeError(
-            f"exact inference here needs a table of {plan.largest:.3g} entries ({_bytes(nbytes)} in "
+            f"exact inference here needs a table of {plan.largest:.3g} entries ({format_bytes(nbytes)} in "
             f"{dname}), above max_table_size={max_table_size:.3g}. Use approximate inference "
             f"(probgen.bayesnet.approx.likelihood_weighting), observe more nodes, or raise max_table_size "
             f"if the machine has the memory."
         )
     return plan
-
-
-def _bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:.3g} {unit}"
-        n /= 1024
 
 
 def _chunks(obs: Observations, plan: Plan, dtype):
