@@ -50,12 +50,12 @@ def _read_source(source, max_bytes: float) -> tuple[str, str]:
 
 
 def _decode(data: bytes, name: str, max_bytes: float) -> str:
-    """Text of a file's bytes: gzip (by its magic number) decompressed up to ``max_bytes``, UTF-8 (a
-    byte-order mark dropped) or else Latin-1."""
+    """Text of a file's bytes: gzip (by its magic number) decompressed up to ``max_bytes``, UTF-8 or else
+    Latin-1 (a byte-order mark is dropped by ``_parse``)."""
     if data[:2] == b"\x1f\x8b":
         data = _gunzip(data, name, max_bytes)
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("latin-1")
 
