@@ -33,7 +33,7 @@ from probgen.bayesnet.exact.contract import (
     dense_lambdas,
     make_lambdas,
 )
-from probgen.bayesnet.exact.evidence import Observations, num_rows, observe, parse_targets
+from probgen.bayesnet.exact.evidence import Observations, check_dtype, num_rows, observe, parse_targets
 from probgen.bayesnet.exact.kernels import serial_below
 from probgen.bayesnet.exact.plan import Plan, build_plan, dense_plan, relevant_nodes
 from probgen.bayesnet.model.limits import MAX_TABLE_SIZE, check_max_table_size, format_bytes
@@ -216,8 +216,7 @@ class _Query:
 
 
 def _plan(net, obs: Observations, tids, mode: str, dtype, max_table_size) -> Plan:
-    if dtype not in (torch.float64, torch.float32):
-        raise TypeError(f"`dtype`={dtype}: use torch.float64 or torch.float32")
+    check_dtype(dtype)
     max_table_size = check_max_table_size(max_table_size)
     dname = str(dtype).removeprefix("torch.")
     if not obs.batched and (

@@ -71,6 +71,19 @@ _SLOTS = 7  # 8-bit bucket indices cut from one 63-bit random integer (bits 0..5
 _LOOKUP_SIZE = 2**20  # at most about this many entries per node's lookup table
 
 
+def check_generator(generator, device=None) -> torch.Generator | None:
+    """``generator`` if it is None or a ``torch.Generator`` (on ``device``'s type, if given)."""
+    if generator is None:
+        return None
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"`generator` must be a torch.Generator or None, got {generator!r} "
+                        f"({type(generator).__name__}); e.g. torch.Generator().manual_seed(0)")
+    if device is not None and torch.device(device).type != generator.device.type:
+        raise ValueError(f"`generator` is on {generator.device} but the draws are made on {device}; "
+                         f"give a torch.Generator(device={str(device)!r})")
+    return generator
+
+
 def forward_sample(bn, num_samples: int, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
     """Ancestral samples: dict node -> int64 tensor (num_samples,) of state indices.
 
@@ -79,6 +92,7 @@ def forward_sample(bn, num_samples: int, generator: torch.Generator | None = Non
     boundary (at most (card - 1) / 256 of them) are refined exactly with a float64 uniform.
     """
     n = check_int("num_samples", num_samples, 0)
+    generator = check_generator(generator, "cpu")
     out: dict[str, torch.Tensor] = {}
     bits = torch.empty(0, dtype=torch.int64)
     for k, (node, parents, strides, buckets, table, cdf) in enumerate(_sampling_tables(bn)):
