@@ -34,10 +34,10 @@ from probgen.bayesnet.exact.contract import (
     make_lambdas,
 )
 from probgen.bayesnet.exact.evidence import Observations, check_dtype, num_rows, observe, parse_targets
-from probgen.bayesnet.exact.kernels import serial_below
 from probgen.bayesnet.exact.plan import Plan, build_plan, dense_plan, relevant_nodes
 from probgen.bayesnet.model.limits import MAX_TABLE_SIZE, check_max_table_size, format_bytes
 from probgen.errors import ProbgenError
+from probgen.threads import torch_threads
 
 __all__ = [
     "posterior",
@@ -57,19 +57,20 @@ class InferenceTooLargeError(ProbgenError):
     """Exact inference on this network would need a table larger than allowed."""
 
 
-def _serial(fn):
-    """Run ``fn(bn, evidence, ...)`` on one torch thread unless the work is large (see
-    ``kernels.serial_below``); the bound is the network's total clique size per row."""
+def _threaded(fn):
+    """Run ``fn(bn, evidence, ...)`` with the thread count of ``probgen.threads`` for its work, estimated
+    as three passes over the network's cliques per row: one thread for any single query (thousands of
+    small kernels) and for small batches, the spare cores for large batches."""
 
     @functools.wraps(fn)
     def wrapper(bn, evidence=None, *args, **kw):
-        with serial_below(3 * compiled(bn).total * num_rows(evidence)):
+        with torch_threads(3 * compiled(bn).total * num_rows(evidence), kind="contract"):
             return fn(bn, evidence, *args, **kw)
 
     return wrapper
 
 
-@_serial
+@_threaded
 def posterior(bn, evidence=None, targets=None, *, device=None, dtype: torch.dtype = torch.float64,
               max_table_size: float = MAX_TABLE_SIZE) -> dict[str, torch.Tensor]:
     """Exact posterior marginals P(node | evidence).
@@ -110,7 +111,7 @@ def posterior(bn, evidence=None, targets=None, *, device=None, dtype: torch.dtyp
     return {net.names[v]: m for v, m in zip(out, margs)}
 
 
-@_serial
+@_threaded
 def log_probability(bn, evidence=None, *, device=None, dtype: torch.dtype = torch.float64,
                     max_table_size: float = MAX_TABLE_SIZE) -> torch.Tensor:
     """log P(evidence): a 0-d tensor, or ``(N,)`` for per-row evidence (``-inf`` where impossible).
@@ -135,7 +136,7 @@ def probability(bn, evidence=None, **kw) -> torch.Tensor:
     return log_probability(bn, evidence, **kw).exp()
 
 
-@_serial
+@_threaded
 def map_assignment(bn, evidence=None, *, device=None, dtype: torch.dtype = torch.float64,
                    max_table_size: float = MAX_TABLE_SIZE, return_log_prob: bool = False):
     """The most probable explanation: argmax over the unobserved nodes x of P(x, evidence).
