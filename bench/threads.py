@@ -10,8 +10,9 @@ docs/benchmarks.md (one exact query, 10,000 batched rows). Then, as information 
 policy does not touch training code), one small training step of an MLP and of a conv net on 1 and 2
 threads, and the count the policy would choose for it.
 
-    python bench/threads.py            # the table in docs/benchmarks.md (about 10 minutes when loaded)
-    python bench/threads.py --quick    # tiny sizes: a smoke test (seconds)
+    python bench/threads.py               # the tables in docs/benchmarks.md (about 10 minutes when loaded)
+    python bench/threads.py --quick       # tiny sizes: a smoke test (seconds)
+    python bench/threads.py --crossover   # 1 vs 2 threads by size, as is: where MIN_WORK should sit
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import torch
 
 from probgen import threads
 from probgen.bayesnet import load_network
+from probgen.bayesnet.exact.compiled import compiled
 
 DEFAULT_THREADS = torch.get_num_threads()  # torch's default here, before anything changes it
 _BACKGROUND = """
@@ -160,6 +162,38 @@ def training_table(quick: bool, repeats: int, condition: str) -> list[str]:
     return rows
 
 
+# ------------------------------------------------------------------------------------------- crossover
+def crossover_table(repeats: int) -> list[str]:
+    """1 vs 2 threads (policy off) by size for sampling and batched queries, interleaved: the sizes from
+    which the second thread pays on this machine as it is (calibrates ``threads.MIN_WORK``)."""
+    bn = load_network("alarm")
+    cases = [("memory", f"alarm `bn.sample`, {n:,} rows", n * len(bn.nodes), lambda n=n: bn.sample(n))
+             for n in (10_000, 30_000, 100_000, 300_000, 1_000_000)]
+    for n in (10_000, 30_000, 100_000, 300_000):
+        ev = _alarm_evidence(bn, n, 3, seed=n)
+        work = 3 * compiled(bn).total * n  # as exact.queries counts it
+        cases.append(("contract", f"alarm batched posterior, {n:,} rows", work,
+                      lambda ev=ev: bn.posterior(ev)))
+    rows = ["| load avg | kind | operation | work | 1 thread s (median) | 2 threads s (median) | 2 / 1 |",
+            "| ---: | --- | --- | ---: | ---: | ---: | ---: |"]
+    with threads.policy(False):
+        for kind, name, work, fn in cases:
+            times = {1: [], 2: []}
+            for n in (1, 2):
+                torch.set_num_threads(n)
+                fn()
+            for _ in range(repeats):
+                for n in times:
+                    torch.set_num_threads(n)
+                    times[n].append(_timed(fn))
+            torch.set_num_threads(DEFAULT_THREADS)
+            one, two = statistics.median(times[1]), statistics.median(times[2])
+            rows.append(f"| {_load()} | {kind} | {name} | {work:.2g} | {one:.4f} | {two:.4f} | "
+                        f"{two / one:.2f} |")
+            print(rows[-1], file=sys.stderr, flush=True)
+    return rows
+
+
 # ------------------------------------------------------------------------------------------ background
 class Background:
     """Two processes doing torch matrix products (each torch's default threads), for at most ``limit`` s;
@@ -191,8 +225,13 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one repeat (a smoke test)")
     parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats (default 5, quick 1)")
     parser.add_argument("--limit", type=float, default=1200, help="seconds the background processes may run")
+    parser.add_argument("--crossover", action="store_true", help="only 1 vs 2 threads by size, as is")
     args = parser.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 5)
+    if args.crossover:
+        rows = crossover_table(repeats)
+        print(f"\n1 vs 2 torch threads by size ({repeats} interleaved repeats)\n\n" + "\n".join(rows) + "\n")
+        return 0
     ops = operations(args.quick)
     head = ["| machine | load avg | operation | size | policy threads | policy s, median (range) | "
             f"torch default ({DEFAULT_THREADS} threads) s, median (range) | default / policy |",

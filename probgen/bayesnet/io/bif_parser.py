@@ -289,8 +289,9 @@ class Parser:
             log2 = sum(map(math.log2, cards)) + math.log2(card)
             size = math.prod(cards) * card if log2 < 63 else None  # numpy cannot index 2^63 entries
             if size is None or size > max_table_size:
+                configs = f"{size // card:.3g} configurations" if size else "the configurations"
                 self.fail(f"the table of {block.child!r} would have {_size(size, log2)} ({card} states x "
-                          f"{len(cards)} parents' configurations), above max_table_size="
+                          f"{configs} of {len(cards)} parents), above max_table_size="
                           f"{max_table_size:.3g}; raise max_table_size if the machine has the memory",
                           block.pos)
             total += size
@@ -358,9 +359,9 @@ def _cut(text, k: int = 40):
 
 
 def _size(entries: int | None, log2: float = 0.0) -> str:
-    """Entries as text with their size in float64, e.g. ``'5.37e+08 entries (4 GiB in float64)'``;
+    """Entries as text with their size in float64, e.g. ``'5.37e+08 entries = 4 GiB in float64'``;
     ``None``: too many to count, about ``2 ** log2``."""
     if entries is None:
         return f"about 2^{log2:.0f} entries"
-    return f"{entries:.3g} entries ({format_bytes(8 * entries)} in float64)" if entries >= 1e6 else \
+    return f"{entries:.3g} entries = {format_bytes(8 * entries)} in float64" if entries >= 1e6 else \
         f"{entries} entries"
