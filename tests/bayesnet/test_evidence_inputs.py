@@ -126,3 +126,19 @@ def test_bad_targets_are_named(bn):
         queries.posterior(bn, {}, [["Wet"]])
     assert list(queries.posterior(bn, {}, pd.Series(["Wet", "Rain"]))) == ["Wet", "Rain"]
     assert list(queries.posterior(bn, {}, np.array(["Wet"]))) == ["Wet"]
+
+
+def test_an_impossible_number_of_samples_is_refused_before_allocating(bn):
+    with pytest.raises(ValueError, match=r"`num_samples`=10000000000000 needs about .* TiB of memory"):
+        bn.sample(10**13)
+
+
+@pytest.mark.parametrize("xs, error, match", [
+    ([["Rain"]], ValueError, r"unknown node \['Rain'\]; did you mean 'Rain'"),
+    (None, TypeError, r"`xs` must be a node name or a list of them, got None"),
+    (3, TypeError, r"`xs` must be a node name or a list of them, got 3"),
+])
+def test_d_separation_names_bad_node_sets(bn, xs, error, match):
+    with pytest.raises(error, match=match):
+        bn.is_d_separated(xs, "Wet")
+    assert bn.is_d_separated(("Sprinkler",), ["Rain"], given=iter(["Wet"])) is False

@@ -13,7 +13,7 @@ import numbers
 
 from probgen.checks import ArgumentTypeError
 
-__all__ = ["MAX_TABLE_SIZE", "check_max_table_size", "format_bytes"]
+__all__ = ["MAX_TABLE_SIZE", "check_max_table_size", "check_memory", "format_bytes"]
 
 MAX_TABLE_SIZE = 2**28  # entries (2 GiB in float64)
 
@@ -36,3 +36,23 @@ def format_bytes(n: float) -> str:
             return f"{n:.3g} {unit}"
         n /= 1024
     raise AssertionError("unreachable")
+
+
+def check_memory(what: str, need: float) -> None:
+    """Refuse work that needs more than the machine's available memory (Linux ``MemAvailable``; nothing is
+    checked where it is unknown), with a ValueError naming ``what`` (e.g. "`num_samples`=10000000000000")."""
+    available = _available_memory()
+    if available is not None and need > available:
+        raise ValueError(f"{what} needs about {format_bytes(need)} of memory, more than the "
+                         f"{format_bytes(available)} available; ask for less, or in parts")
+
+
+def _available_memory() -> int | None:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from probgen.bayesnet.model.limits import check_memory
 from probgen.checks import check_int
 from probgen.threads import torch_threads
 
@@ -96,6 +97,9 @@ def forward_sample(bn, num_samples: int, generator: torch.Generator | None = Non
     n = check_int("num_samples", num_samples, 0)
     generator = check_generator(generator, "cpu")
     tables = _sampling_tables(bn)
+    need = 8 * n * (len(tables) + 3)  # int64: the samples, and the bits, indices and states of one node
+    if need > 2**30:
+        check_memory(f"`num_samples`={n}", need)
     with torch_threads(n * len(tables), kind="memory"):
         return _draw(tables, n, generator)
 
