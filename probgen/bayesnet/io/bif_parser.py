@@ -38,6 +38,8 @@ _TOKEN = re.compile(r"""
 # Fast path of a name list: plain words and separators up to ')' or '}' (no quotes, comments or slashes)
 _PLAIN_NAMES = {close: re.compile(r"[^(){}\[\];\"/]*" + re.escape(close)) for close in ")}"}
 _SEPARATORS = re.compile(r"[\s,|]+")
+# Fast path of a type line after 'type': plain words only (no quotes, comments or slashes)
+_PLAIN_TYPE = re.compile(r"\s+discrete\s*\[\s*([0-9]+)\s*\]\s*\{([^(){}\[\];\"/]*)\}\s*;")
 _NUMBER_TEXT = re.compile(r"[^\s,]+")
 _COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
 _COUNT = re.compile(r"[0-9]+")  # ASCII digits only: str.isdigit() also accepts '²'
@@ -230,6 +232,25 @@ class Parser:
             self.fail(f"variable {name!r} has no 'type discrete [ n ] {{ ... }};' line", start)
 
     def variable_type(self, var: Variable) -> None:
+        plain = _PLAIN_TYPE.match(self.text, self.pos)  # the common form, in one match
+        if plain is not None:
+            self.pos, count, at = plain.end(), plain.group(1), plain.start(1)
+            states = [name for name in _SEPARATORS.split(plain.group(2)) if name]
+        else:
+            count, at, states = self._type_tokens(var)
+        if (count.lstrip("0") or "0") != str(len(states)):  # compared as text: int() of 5,000 digits fails
+            listed = states if len(states) <= 20 else states[:20] + ["..."]
+            self.fail(f"variable {var.name!r} declares {_cut(count)} states but lists {len(states)}: "
+                      f"{listed}", at)
+        if not states:
+            self.fail(f"variable {var.name!r} has no states; a variable needs at least one", at)
+        if len(set(states)) != len(states):  # linear, not quadratic
+            dups = sorted(s for s, k in Counter(states).items() if k > 1)
+            self.fail(f"variable {var.name!r} lists the state(s) {dups[:20]} more than once", at)
+        var.states = states
+
+    def _type_tokens(self, var: Variable) -> tuple[str, int, list[str]]:
+        """``discrete [ n ] { names } ;`` read token by token (comments, quotes; errors located)."""
         kind_name, at = self.ident("'discrete'")
         if kind_name != "discrete":
             self.fail(f"variable {var.name!r} is of type {kind_name!r}; only 'discrete' is supported", at)
@@ -241,16 +262,7 @@ class Parser:
         self.expect("{")
         states = self.names_until("}", "a state name")
         self.expect(";")
-        if (count.lstrip("0") or "0") != str(len(states)):  # compared as text: int() of 5,000 digits fails
-            listed = states if len(states) <= 20 else states[:20] + ["..."]
-            self.fail(f"variable {var.name!r} declares {_cut(count)} states but lists {len(states)}: "
-                      f"{listed}", at)
-        if not states:
-            self.fail(f"variable {var.name!r} has no states; a variable needs at least one", at)
-        dups = sorted(s for s, k in Counter(states).items() if k > 1)  # linear, not quadratic
-        if dups:
-            self.fail(f"variable {var.name!r} lists the state(s) {dups[:20]} more than once", at)
-        var.states = states
+        return count, at, states
 
     def probability(self, start: int) -> None:
         self.expect("(")
