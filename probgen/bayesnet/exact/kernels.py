@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import torch
 
+from probgen.threads import torch_threads
+
 BATCH = -1  # the variable id of the row (batch) axis in a scope
 LETTERS = string.ascii_letters  # torch.einsum accepts these 52 subscripts
 BCAST_MAX_UNION = 2048  # per-row entries of the broadcast product up to which batched steps broadcast
@@ -73,6 +75,13 @@ def equation(inputs, output) -> str:
                 letters[u] = LETTERS[len(letters)]
     lhs = ",".join("".join(letters[u] for u in scope) for scope in inputs)
     return lhs + "->" + "".join(letters[u] for u in output)
+
+
+def serial_below(work: float):
+    """``probgen.threads.torch_threads(work, kind="contract")``, the thread policy for contractions of
+    ``work`` multiply-adds: one thread below ``MIN_WORK["contract"]`` or on a busy machine (the name of the
+    older, load-blind rule, kept for its callers)."""
+    return torch_threads(work, kind="contract")
 
 
 def run_op(op: Op, tables: list[torch.Tensor]) -> torch.Tensor:
