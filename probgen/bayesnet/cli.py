@@ -15,6 +15,8 @@ import csv
 import sys
 from pathlib import Path
 
+from probgen.checks import check_input_file, check_output_file
+
 
 def load(source: str):
     """A BayesNet from a BIF path or a bundled network's name."""
@@ -33,29 +35,12 @@ def load(source: str):
 
 def input_file(path: str, option: str) -> Path:
     """``path`` as an existing file to read; else a ValueError naming ``option`` (e.g. ``"--data"``)."""
-    p = Path(path)
-    if p.is_dir():
-        raise ValueError(f"{option} {path!r} is a folder; give a file")
-    if not p.is_file():
-        raise ValueError(f"{option} {path!r}: no such file")
-    return p
+    return check_input_file(option, path)
 
 
 def output_file(path: str, option: str) -> Path:
-    """``path`` checked as a file to write, before any work: not a folder, no file where a folder of it
-    should be; its missing folders are created (as ``write_bif`` and ``save_figure`` do)."""
-    p = Path(path)
-    if p.is_dir():
-        raise ValueError(f"{option} {path!r} is a folder; give a file name in it, e.g. {str(p / p.name)!r}")
-    for folder in p.parents:
-        if folder.exists() and not folder.is_dir():
-            raise ValueError(f"{option} {path!r}: {str(folder)!r} is a file, not a folder")
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ValueError(f"{option} {path!r}: cannot create its folder {str(p.parent)!r} "
-                         f"({e.strerror})") from None
-    return p
+    """``path`` checked as a file to write, before any work (``probgen.checks.check_output_file``)."""
+    return check_output_file(option, path)
 
 
 def evidence_from_words(bn, words) -> dict[str, str]:
@@ -186,7 +171,7 @@ def read_csv(path: str, option: str = "--data") -> dict[str, list[str]]:
         with open(input_file(path, option), newline="") as f:
             rows = list(csv.reader(f))
     except (UnicodeDecodeError, csv.Error) as e:
-        raise ValueError(f"{option} {path!r} is not a CSV text file ({e})") from None
+        raise ValueError(f"`{option}` {path!r} is not a CSV text file ({e})") from None
     if len(rows) < 2:
         raise ValueError(f"{path}: needs a header row and at least one data row")
     header, body = rows[0], rows[1:]
@@ -209,7 +194,7 @@ def read_graph(path: str, columns: list[str], option: str = "--graph"):
     try:
         text = Path(path).read_text()
     except UnicodeDecodeError as e:
-        raise ValueError(f"{option} {path!r} is not a text file of edges ({e})") from None
+        raise ValueError(f"`{option}` {path!r} is not a text file of edges ({e})") from None
     for i, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if not line:

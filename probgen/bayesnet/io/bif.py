@@ -27,6 +27,7 @@ import numpy as np
 
 from probgen.bayesnet.io.bif_parser import BIFError, Parser
 from probgen.bayesnet.model.limits import MAX_TABLE_SIZE, check_max_table_size
+from probgen.checks import check_output_file
 
 __all__ = ["BIFError", "read_bif", "read_bif_string", "write_bif", "bif_string"]
 
@@ -214,8 +215,7 @@ def write_bif(bn, path=None):
     text = bif_string(bn)
     if path is None:
         return text
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = check_output_file("path", path)  # a folder, or a file where a folder should be: a ValueError
     data = text.encode("utf-8")
     path.write_bytes(gzip.compress(data, mtime=0) if path.suffix == ".gz" else data)
     return path
