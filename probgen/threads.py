@@ -43,12 +43,13 @@ import torch
 
 __all__ = ["MIN_WORK", "torch_threads", "choose_threads", "spare_cores", "policy"]
 
-# Below this much work an operation runs on one thread (units: see the module docstring). Chosen from
-# bench/threads.py on the quiet 2-core machine (docs/benchmarks.md, "Threads").
+# Below this much work an operation runs on one thread (units: see the module docstring). Not yet
+# calibrated on a quiet machine (the development machine never was one): `bench/threads.py --crossover`
+# times 1 against 2 threads by size for that (docs/benchmarks.md, "Threads").
 MIN_WORK = {
     "memory": 4e6,  # 1,000,000 alarm samples are 3.7e7 element-steps: 2 threads 0.24 s, 1 thread 0.45 s
-    "contract": 1e9,  # one query on any bundled network stays below (munin1 and link lose on 2 threads)
-    "dense": 5e7,  # a 784-400-50 MLP step on 128 images is about 4e8
+    "contract": 1e9,  # the old serial_below bound: one query on any bundled network stays below
+    "dense": 5e7,  # a guess; the MLP step of bench/threads.py is 5.4e8 FLOPs (not applied to training yet)
 }
 PSI_BUSY = 10.0  # % of the last 10 s in which some task waited for a CPU: the machine counts as contended
 
