@@ -56,12 +56,13 @@ def kl_term(q, p) -> torch.Tensor:
 def kl_discrete(q, p) -> torch.Tensor:
     """KL(q || p) of discrete distributions, probabilities (..., K) -> (...,) float64, in nats.
 
-    Terms with q(x) = 0 contribute 0; q(x) > 0 where p(x) = 0 gives inf.
+    Terms with q(x) = 0 contribute 0; q(x) > 0 where p(x) = 0 gives inf. The sum is clamped at 0: KL is
+    never negative, but its rounded terms can sum to -1e-16 when q is nearly p.
     """
     q, p = _as_probs(q, "q"), _as_probs(p, "p")
     if q.shape != p.shape:
         raise ValueError(f"`q` has shape {tuple(q.shape)} but `p` has shape {tuple(p.shape)}")
-    return kl_term(q, p).sum(-1)
+    return kl_term(q, p).sum(-1).clamp(min=0.0)
 
 
 def kl_term_table(values=(0.9, 0.1)) -> list[dict[str, float]]:
