@@ -16,8 +16,10 @@ import dataclasses
 import difflib
 import math
 import numbers
+import os
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from probgen.errors import ProbgenError
@@ -149,6 +151,52 @@ def check_keys(cls: type, values: dict[str, Any]) -> None:
             close = difflib.get_close_matches(str(k), known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {known}"
             raise ValueError(f"unknown {cls.__name__} key {k!r}{hint}")
+
+
+def check_input_file(name: str, path: str | os.PathLike) -> Path:
+    """``path`` as an existing file to read; else a ValueError naming ``name`` (an argument, or a command
+    line option such as ``--data``)."""
+    p = Path(path)
+    if p.is_dir():
+        raise ValueError(f"`{name}` {str(p)!r} is a folder; give a file")
+    if not p.is_file():
+        raise ValueError(f"`{name}` {str(p)!r}: no such file")
+    return p
+
+
+def check_output_file(name: str, path: str | os.PathLike) -> Path:
+    """``path`` as a file to write, checked before any work: not a folder, and no file where one of its
+    folders should be; its missing folders are created. Else a ValueError naming ``name``."""
+    p = Path(path)
+    if p.is_dir():
+        raise ValueError(f"`{name}` {str(p)!r} is a folder; give a file name in it, e.g. {str(p / 'out')!r}")
+    for folder in p.parents:
+        if folder.exists() and not folder.is_dir():
+            raise ValueError(f"`{name}` {str(p)!r}: {str(folder)!r} is a file, not a folder")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"`{name}` {str(p)!r}: cannot create its folder {str(p.parent)!r} ({e.strerror})") \
+            from None
+    return p
+
+
+def check_output_folder(name: str, path: str | os.PathLike) -> Path:
+    """``path`` as a folder to write into (a run folder), checked before any work: not a file, no file where
+    one of its folders should be, and the nearest existing folder writable. Nothing is created (the
+    caller creates it when it writes). Else a ValueError naming ``name``."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise ValueError(f"`{name}` {str(p)!r} is a file, not a folder; give a folder (it is created if "
+                         "missing)")
+    existing = p
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ValueError(f"`{name}` {str(p)!r} cannot be created: {str(existing)!r} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"`{name}` {str(p)!r} cannot be written: {str(existing)!r} is not writable")
+    return p
 
 
 def _range_text(low: int | None, high: int | None) -> str:

@@ -56,9 +56,8 @@ def kl_term(q, p) -> torch.Tensor:
 def kl_discrete(q, p) -> torch.Tensor:
     """KL(q || p) of discrete distributions, probabilities (..., K) -> (...,) float64, in nats.
 
-    Terms with q(x) = 0 contribute 0; q(x) > 0 where p(x) = 0 gives inf. The result is >= 0 exactly and 0
-    exactly at q = p: the sum of the terms is clamped at 0 (Gibbs' inequality), because when q is close to
-    p the terms cancel and round-off alone (about 1e-16) could make it slightly negative.
+    Terms with q(x) = 0 contribute 0; q(x) > 0 where p(x) = 0 gives inf. The sum is clamped at 0: KL is
+    never negative, but its rounded terms can sum to -1e-16 when q is nearly p.
     """
     q, p = _as_probs(q, "q"), _as_probs(p, "p")
     if q.shape != p.shape:

@@ -3,7 +3,7 @@
 Files are replaced atomically (a temporary ``.<name>.<8 characters>.tmp`` renamed over them), and opening a
 run folder for writing removes such temporaries that a killed process left (in the folder and in
 ``checkpoints/``; nothing else is touched). This module imports no torch until a checkpoint is read or
-written, so the command line can check an output folder (``check_output_folder``) cheaply.
+written.
 """
 
 from __future__ import annotations
@@ -15,33 +15,15 @@ import os
 from pathlib import Path
 from typing import Any
 
+from probgen.checks import check_output_folder
 from probgen.errors import ProbgenError
-
-
-def check_output_folder(path: str | os.PathLike, what: str = "the run folder") -> Path:
-    """``path`` as a folder that can be created or written: refused (one ``ProbgenError`` naming ``what``
-    and the path) when it or one of its parents is a file, or when the nearest existing folder is not
-    writable. Nothing is created."""
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise ProbgenError(f"{what} {str(path)!r} is a file, not a folder; pass a folder (it is created if "
-                           "missing)")
-    existing = path
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise ProbgenError(f"{what} {str(path)!r} cannot be created: {str(existing)!r} is a file, not a "
-                           "folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ProbgenError(f"{what} {str(path)!r} cannot be written: {str(existing)!r} is not writable")
-    return path
 
 
 class RunDir:
     """One training run's folder.
 
     Args:
-        path: the folder (created if missing; a file there is refused with a ``ProbgenError``).
+        path: the folder (created if missing; a file in the way is refused: ``checks.check_output_folder``).
         config: the run's configuration, written to ``config.json`` (JSON-serialisable values).
         resume: keep an existing ``metrics.csv`` (appending to it) instead of starting it afresh.
         write: False on processes that share the folder but write nothing (non-zero DDP ranks, readers).
@@ -55,7 +37,7 @@ class RunDir:
         self.checkpoints = self.path / "checkpoints"
         self.metrics_path = self.path / "metrics.csv"
         if write:
-            check_output_folder(self.path)
+            check_output_folder("out", self.path)
             for p in (self.path, self.figures, self.checkpoints):
                 try:
                     p.mkdir(parents=True, exist_ok=True)

@@ -50,16 +50,11 @@ def test_discrete_kl_matches_scipy_is_nonnegative_and_zero_only_at_q_equals_p(w,
         assert kl > 0
 
 
-@pytest.mark.parametrize("d", [1e-9, 1e-12, 1e-15])
-def test_discrete_kl_near_q_equals_p_is_not_negative(d):
-    """Round-off: the terms of q = (0.1, 0.2, 0.7) against p = q moved by d cancel, and their sum was
-    -3.3e-17 for d = 1e-9 and 1e-12 (the true KL is about 6e-18 and 6e-24)."""
-    q, p = torch.tensor([0.1, 0.2, 0.7], dtype=torch.float64), torch.tensor([0.1 + d, 0.2, 0.7 - d],
-                                                                               dtype=torch.float64)
-    kl = kl_discrete(q, p)
-    assert float(kl) >= 0 and float(kl) < 1e-15
-    assert float(kl_discrete(torch.stack([q, p]), torch.stack([p, q])).min()) >= 0
-    assert float(kl_discrete(q, q)) == 0.0 and float(kl_discrete(p, p)) == 0.0
+def test_discrete_kl_is_never_negative_when_q_is_nearly_p():
+    """Found by a seeded search: these terms sum to -8.6e-17 before clamping."""
+    q = [0.045013840839997, 0.1574452272105425, 0.7975409319494605]
+    p = [0.045013840859368166, 0.15744522726828228, 0.7975409318723496]
+    assert float(kl_discrete(q, p)) == 0.0
 
 
 def test_discrete_kl_is_not_symmetric_and_handles_zeros():

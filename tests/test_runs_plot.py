@@ -5,9 +5,9 @@ import pytest
 import torch
 from PIL import Image
 
-from probgen.errors import ProbgenError
+from probgen.checks import check_output_folder
 from probgen.plot import image_grid, plot_curves, save_curves, save_image_grid, show_images
-from probgen.runs import RunDir, check_output_folder
+from probgen.runs import RunDir
 
 
 def test_run_dir_layout_and_metrics(tmp_path):
@@ -71,11 +71,11 @@ def test_curves_from_dict_and_rows(tmp_path):
 
 def test_run_dir_refuses_a_file_where_its_folder_should_be(tmp_path):
     (tmp_path / "f").write_text("x")
-    with pytest.raises(ProbgenError, match=r"^the run folder '.*/f' is a file, not a folder"):
+    with pytest.raises(ValueError, match=r"^`out` '.*/f' is a file, not a folder"):
         RunDir(tmp_path / "f")
-    with pytest.raises(ProbgenError, match=r"^`--out` '.*/f/sub/run' cannot be created: '.*/f' is a file"):
-        check_output_folder(tmp_path / "f" / "sub" / "run", "`--out`")
-    assert check_output_folder(tmp_path / "new" / "run") == tmp_path / "new" / "run"
+    with pytest.raises(ValueError, match=r"^`--out` '.*/f/sub/run' cannot be created: '.*/f' is a file"):
+        check_output_folder("--out", tmp_path / "f" / "sub" / "run")
+    assert check_output_folder("out", tmp_path / "new" / "run") == tmp_path / "new" / "run"
     assert not (tmp_path / "new").exists()  # a check creates nothing
     RunDir(tmp_path / "f", write=False)  # a reader does not check
 

@@ -15,6 +15,8 @@ import csv
 import sys
 from pathlib import Path
 
+from probgen.checks import check_input_file, check_output_file
+
 
 def load(source: str):
     """A BayesNet from a BIF path or a bundled network's name."""
@@ -23,10 +25,22 @@ def load(source: str):
 
     if Path(source).is_file():
         return read_bif(Path(source))
+    if Path(source).is_dir():
+        raise ValueError(f"{source!r} is a folder; give a .bif/.bif.gz file or a network name such as 'asia'")
     if source.endswith((".bif", ".gz")) or "/" in source:
         raise ValueError(f"no BIF file at {source!r}; give a .bif/.bif.gz path or a network name "
                          "such as 'asia'")
     return load_network(source)
+
+
+def input_file(path: str, option: str) -> Path:
+    """``path`` as an existing file to read; else a ValueError naming ``option`` (e.g. ``"--data"``)."""
+    return check_input_file(option, path)
+
+
+def output_file(path: str, option: str) -> Path:
+    """``path`` checked as a file to write, before any work (``probgen.checks.check_output_file``)."""
+    return check_output_file(option, path)
 
 
 def evidence_from_words(bn, words) -> dict[str, str]:
@@ -101,9 +115,10 @@ def _sample(args) -> int:
     from probgen import seed
 
     bn = load(args.network)
+    path = output_file(args.out, "--out") if args.out else None
     seed(args.seed)
     s = bn.sample(args.num_samples)
-    out = open(args.out, "w", newline="") if args.out else sys.stdout  # noqa: SIM115
+    out = _open_output(path, "--out") if path else sys.stdout
     try:
         w = csv.writer(out)
         w.writerow(bn.nodes)
@@ -122,8 +137,9 @@ def _draw(args) -> int:
     from probgen.plot import save_figure
 
     bn = load(args.network)
+    path = output_file(args.out, "--out")
     ax = bn.draw(highlight=args.highlight or (), title=args.title)
-    print(f"wrote {save_figure(ax.figure, args.out)}")
+    print(f"wrote {save_figure(ax.figure, path)}")
     return 0
 
 
@@ -131,20 +147,31 @@ def _train(args) -> int:
     from probgen.bayesnet.io.bif import write_bif
     from probgen.bayesnet.learn.structure import learn_network
 
+    out = output_file(args.out, "--out")
     data = read_csv(args.data)
     graph = read_graph(args.graph, list(data)) if args.graph else None
     search = {} if graph is not None else {"max_indegree": args.max_indegree, "score": args.score}
     bn = learn_network(data, graph=graph, prior=args.prior, equivalent_sample_size=args.ess, **search)
     print(repr(bn))
     print(_table(["node", "parents"], [[n, ", ".join(bn.parents(n)) or "-"] for n in bn.nodes]))
-    print(f"wrote {write_bif(bn, args.out)}")
+    print(f"wrote {write_bif(bn, out)}")
     return 0
 
 
-def read_csv(path: str) -> dict[str, list[str]]:
+def _open_output(path: Path, option: str):
+    try:
+        return open(path, "w", newline="")  # noqa: SIM115 - closed by the caller
+    except OSError as e:
+        raise ValueError(f"{option} {str(path)!r}: cannot write it ({e.strerror})") from None
+
+
+def read_csv(path: str, option: str = "--data") -> dict[str, list[str]]:
     """Columns of a CSV file with a header row, as lists of strings."""
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
+    try:
+        with open(input_file(path, option), newline="") as f:
+            rows = list(csv.reader(f))
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise ValueError(f"`{option}` {path!r} is not a CSV text file ({e})") from None
     if len(rows) < 2:
         raise ValueError(f"{path}: needs a header row and at least one data row")
     header, body = rows[0], rows[1:]
@@ -154,16 +181,21 @@ def read_csv(path: str) -> dict[str, list[str]]:
     return {h: [r[j] for r in body] for j, h in enumerate(header)}
 
 
-def read_graph(path: str, columns: list[str]):
+def read_graph(path: str, columns: list[str], option: str = "--graph"):
     """A structure from a BIF file (its edges) or an edge list: one ``A -> B`` (or ``A,B``) per line."""
     import networkx as nx
 
+    input_file(path, option)
     g = nx.DiGraph()
     g.add_nodes_from(columns)
     if path.endswith((".bif", ".bif.gz")):
         g.add_edges_from(load(path).edges)
         return g
-    for i, line in enumerate(Path(path).read_text().splitlines(), 1):
+    try:
+        text = Path(path).read_text()
+    except UnicodeDecodeError as e:
+        raise ValueError(f"`{option}` {path!r} is not a text file of edges ({e})") from None
+    for i, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue

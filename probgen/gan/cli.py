@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from probgen.checks import config_from_dict
+from probgen.checks import check_output_folder, config_from_dict
 from probgen.gan.config import DISCRIMINATORS, GENERATORS, LOSSES, GANConfig
 from probgen.training.config import add_field_options, given_fields
 
@@ -133,10 +133,9 @@ def train_command(args: argparse.Namespace) -> int:
     from probgen.distributed import setup_distributed
     from probgen.gan.evaluate import metrics_available
     from probgen.gan.loop import GANTrainer
-    from probgen.runs import check_output_folder
     from probgen.training.config import resolve_run_config, saved_config
 
-    check_output_folder(args.out, "`--out`")
+    check_output_folder("--out", args.out)
     given = options_from_args(args)
     if "eval_every" not in given and not (args.resume and saved_config(args.out) is not None):
         given["eval_every"] = given.get("ckpt_every", _D.ckpt_every) if metrics_available() else 0

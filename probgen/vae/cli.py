@@ -15,7 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
-from probgen.checks import config_from_dict
+from probgen.checks import check_output_folder, config_from_dict
 from probgen.training.config import add_field_options, given_fields, read_config_file
 from probgen.vae.config import ARCHS, BINARIZE, ELBOS, LIKELIHOODS, VAEConfig
 
@@ -97,11 +97,10 @@ def config_from_args(args: argparse.Namespace) -> VAEConfig:
 
 def _train(args) -> int:
     from probgen.distributed import setup_distributed
-    from probgen.runs import check_output_folder
     from probgen.training.config import resolve_run_config
     from probgen.vae.train import resolve_config, train_vae
 
-    check_output_folder(args.out, "`--out`")
+    check_output_folder("--out", args.out)
     cfg = resolve_run_config(VAEConfig, options_from_args(args), args.out, resume=args.resume,
                              prepare=resolve_config)
     ctx = setup_distributed(cfg.device)

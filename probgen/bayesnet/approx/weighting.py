@@ -19,10 +19,11 @@ from dataclasses import dataclass
 import torch
 
 from probgen.bayesnet.exact.compiled import compiled
-from probgen.bayesnet.exact.evidence import observe, parse_targets
-from probgen.bayesnet.exact.kernels import serial_below
+from probgen.bayesnet.exact.evidence import check_dtype, observe, parse_targets
 from probgen.bayesnet.exact.plan import relevant_nodes
+from probgen.bayesnet.model.sampling import check_generator
 from probgen.checks import check_int
+from probgen.threads import torch_threads
 
 __all__ = ["LikelihoodWeighting", "likelihood_weighting"]
 
@@ -83,8 +84,10 @@ def likelihood_weighting(
             weight zero (evidence impossible, or too unlikely for ``num_samples``).
     """
     num_samples = check_int("num_samples", num_samples, 1)
+    check_dtype(dtype)
     net = compiled(bn)
     obs, device = observe(net, evidence, device)
+    check_generator(generator, device)
     tids = parse_targets(net, targets, obs)
     codes = (
         obs.codes if obs.batched else torch.tensor([obs.codes], dtype=torch.int64, device=device)
@@ -93,7 +96,7 @@ def likelihood_weighting(
     state = _Accumulator(net, tids, rows, device, dtype)
     chunk = max(1, CHUNK_ENTRIES // max(1, rows * max(net.cards)))
     done = 0
-    with serial_below(rows * num_samples * len(net.cards) * max(net.cards)):
+    with torch_threads(rows * num_samples * len(net.cards) * max(net.cards), kind="memory"):
         while done < num_samples:
             s = min(chunk, num_samples - done)
             x, log_w = _sample_chunk(net, obs, codes, tids, s, generator, device, dtype)

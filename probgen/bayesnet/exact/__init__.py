@@ -10,7 +10,10 @@ A query runs down these modules:
 - ``elimination``: greedy elimination orders of the moral graph.
 - ``plan``: a contraction plan per query pattern (slicing, pruning, bucket elimination).
 - ``contract``: running a plan, sum-product with its backward pass and max-product.
-- ``kernels``: one contraction step (einsum or a broadcast product), and the thread policy.
+- ``kernels``: one contraction step (einsum or a broadcast product).
+
+Each query runs under ``probgen.threads.torch_threads`` (kind ``"contract"``): one thread unless the batch
+is large and cores are spare.
 """
 
 from probgen._lazy import lazy_exports

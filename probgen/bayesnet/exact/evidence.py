@@ -4,9 +4,12 @@ Names along a query, one per stage:
 
 - ``evidence``: what the user gives, a mapping ``node -> value``. A value is one state (a name, an index or
   a 0-d integer tensor: a single query) or one state per row (a list, NumPy array, pandas Series or integer
-  tensor of shape ``(N,)``, where ``-1``, ``None`` or NaN leaves the node unobserved in that row). Single
-  values next to per-row ones are repeated over the rows. Values become codes by the network's state
-  encoder (``probgen.bayesnet.model.encoding``), so the rules are those of every other method.
+  tensor of shape ``(N,)``, where ``-1``, ``None`` or NaN leaves the node unobserved in that row; columns
+  are read by position, a Series' index is ignored). Single values next to per-row ones are repeated over
+  the rows. Two pandas forms stand for a mapping: a DataFrame is per-row evidence, one column per node, and
+  a Series is one row, indexed by node (``df.iloc[i]``; its missing entries are unobserved nodes). Values
+  become codes by the network's state encoder (``probgen.bayesnet.model.encoding``), so the rules are
+  those of every other method.
 - ``Observations`` (``obs``): the evidence parsed, node ids and a matrix of state ``codes``.
 - ``codes``: that matrix, ``(N, k)`` int64 (``-1`` = unobserved in the row), or a block of its rows.
 - the number of observations a table has absorbed (``absorbed``, in ``plan.py``), for rescaling.
@@ -14,15 +17,16 @@ Names along a query, one per stage:
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from probgen.bayesnet.model.encoding import unknown_node
+from probgen.bayesnet.model.encoding import table_columns, unknown_node
 from probgen.device import get_device
 
-__all__ = ["Observations", "observe", "parse_evidence", "parse_targets", "num_rows"]
+__all__ = ["Observations", "observe", "parse_evidence", "parse_targets", "num_rows", "check_dtype"]
 
 
 @dataclass(frozen=True)
@@ -66,11 +70,36 @@ def _is_scalar(value) -> bool:
     return isinstance(value, str | int | np.generic) or not hasattr(value, "__len__")
 
 
+def as_mapping(evidence) -> dict:
+    """The user's ``evidence`` as a dict node -> value: ``None`` is empty, a pandas DataFrame gives its
+    columns, a pandas Series is one row (index -> value; missing entries left out). Anything else without
+    ``items()`` is a TypeError."""
+    if evidence is None:
+        return {}
+    pd = sys.modules.get("pandas")  # a pandas object brings pandas with it
+    if pd is not None and isinstance(evidence, pd.DataFrame):
+        return table_columns(evidence)
+    if pd is not None and isinstance(evidence, pd.Series):
+        return dict(evidence.dropna().items())
+    if not hasattr(evidence, "items") or isinstance(evidence, type):
+        raise TypeError(f"`evidence` must be a dict node -> state, got {type(evidence).__name__} (a pandas "
+                        "DataFrame of per-row evidence, or a Series of one row, is read as one too)")
+    return dict(evidence.items())
+
+
+def _unwrap(value):
+    """A 0-d NumPy array as its one value (``np.array("yes")`` is the state ``"yes"``)."""
+    return value.item() if isinstance(value, np.ndarray) and value.ndim == 0 else value
+
+
 def num_rows(evidence) -> int:
     """N for per-row evidence (the longest per-row value; ``parse_evidence`` checks that they agree),
-    else 1."""
-    values = evidence.values() if hasattr(evidence, "values") else ()
-    return max([len(x) for x in values if not _is_scalar(x)], default=1)
+    else 1. Never raises: bad evidence is reported by ``parse_evidence``."""
+    try:
+        values = as_mapping(evidence).values()
+        return max([len(x) for x in values if not _is_scalar(x)], default=1)
+    except (TypeError, ValueError):
+        return 1
 
 
 def parse_evidence(net, evidence, device=None) -> Observations:
@@ -80,11 +109,8 @@ def parse_evidence(net, evidence, device=None) -> Observations:
         evidence: ``None`` or a mapping node -> value (see the module docstring).
         device: where per-row codes go (default: where the first evidence tensor is, else the CPU).
     """
-    if evidence is None:
-        evidence = {}
-    if not hasattr(evidence, "items"):
-        raise TypeError(f"`evidence` must be a dict node -> state, got {type(evidence).__name__}")
-    items = sorted(((node_id(net, n), x) for n, x in evidence.items()), key=lambda vx: vx[0])
+    evidence = as_mapping(evidence)
+    items = sorted(((node_id(net, n), _unwrap(x)) for n, x in evidence.items()), key=lambda vx: vx[0])
     nodes = tuple(v for v, _ in items)
     code = net.encoder.code
     if all(_is_scalar(x) for _, x in items):
@@ -120,6 +146,13 @@ def observe(net, evidence, device) -> tuple[Observations, torch.device]:
     if device is None:
         device = obs.codes.device if obs.batched else torch.device("cpu")
     return obs, device
+
+
+def check_dtype(dtype) -> torch.dtype:
+    """``dtype`` if it is ``torch.float64`` or ``torch.float32`` (the types queries compute in)."""
+    if dtype not in (torch.float64, torch.float32):
+        raise TypeError(f"`dtype`={dtype!r}: use torch.float64 or torch.float32")
+    return dtype
 
 
 def parse_targets(net, targets, obs: Observations) -> list[int]:

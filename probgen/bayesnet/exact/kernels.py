@@ -14,19 +14,16 @@ An :class:`Op` is made once per plan step; :func:`run_op` applies it.
 
 from __future__ import annotations
 
-import contextlib
 import string
 from dataclasses import dataclass
 
 import torch
 
+from probgen.threads import torch_threads
+
 BATCH = -1  # the variable id of the row (batch) axis in a scope
 LETTERS = string.ascii_letters  # torch.einsum accepts these 52 subscripts
 BCAST_MAX_UNION = 2048  # per-row entries of the broadcast product up to which batched steps broadcast
-# Contractions with less work than this (multiply-adds per call) run on one intra-op thread; that covers
-# one query on every bundled network (link's and munin1's took 2-8x longer on 2 threads than on 1 on the
-# busy 2-core development machine).
-PARALLEL_MIN_WORK = 1e9
 
 # torch.einsum's Python wrapper costs as much as a small contraction (and would search a path with
 # opt_einsum for three operands); plans hand checked equations to the C++ function directly.
@@ -80,25 +77,11 @@ def equation(inputs, output) -> str:
     return lhs + "->" + "".join(letters[u] for u in output)
 
 
-@contextlib.contextmanager
 def serial_below(work: float):
-    """Run the block on one torch thread when ``work`` (multiply-adds) is below :data:`PARALLEL_MIN_WORK`.
-
-    Inference is thousands of small tensor operations, and a parallel region costs more than it saves
-    on small tables; on a busy machine it costs far more: measured here with 2 threads and a load of 9,
-    a 100,000-element multiply and sum took 5.5 ms against 0.18 ms on one thread. The previous thread
-    count is restored on exit (torch's setting is process-wide: other Python threads running torch code
-    meanwhile also get one thread).
-    """
-    before = torch.get_num_threads()
-    if before == 1 or work >= PARALLEL_MIN_WORK:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    """``probgen.threads.torch_threads(work, kind="contract")``, the thread policy for contractions of
+    ``work`` multiply-adds: one thread below ``MIN_WORK["contract"]`` or on a busy machine (the name of the
+    older, load-blind rule, kept for its callers)."""
+    return torch_threads(work, kind="contract")
 
 
 def run_op(op: Op, tables: list[torch.Tensor]) -> torch.Tensor:

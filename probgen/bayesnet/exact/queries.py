@@ -33,10 +33,11 @@ from probgen.bayesnet.exact.contract import (
     dense_lambdas,
     make_lambdas,
 )
-from probgen.bayesnet.exact.evidence import Observations, num_rows, observe, parse_targets
-from probgen.bayesnet.exact.kernels import serial_below
+from probgen.bayesnet.exact.evidence import Observations, check_dtype, num_rows, observe, parse_targets
 from probgen.bayesnet.exact.plan import Plan, build_plan, dense_plan, relevant_nodes
+from probgen.bayesnet.model.limits import MAX_TABLE_SIZE, check_max_table_size, format_bytes
 from probgen.errors import ProbgenError
+from probgen.threads import torch_threads
 
 __all__ = [
     "posterior",
@@ -48,7 +49,6 @@ __all__ = [
     "MEMORY_BUDGET",
 ]
 
-MAX_TABLE_SIZE = 2**28  # entries of the largest single table (2 GiB in float64) before refusing
 MEMORY_BUDGET = 2**30  # bytes of tables kept for the backward pass; more rows are done in chunks
 DENSE_MAX_FLOPS = 1e8  # above this, single-row queries get a plan of their own (sliced and pruned)
 
@@ -57,19 +57,20 @@ class InferenceTooLargeError(ProbgenError):
     """Exact inference on this network would need a table larger than allowed."""
 
 
-def _serial(fn):
-    """Run ``fn(bn, evidence, ...)`` on one torch thread unless the work is large (see
-    ``kernels.serial_below``); the bound is the network's total clique size per row."""
+def _threaded(fn):
+    """Run ``fn(bn, evidence, ...)`` with the thread count of ``probgen.threads`` for its work, estimated
+    as three passes over the network's cliques per row: one thread for any single query (thousands of
+    small kernels) and for small batches, the spare cores for large batches."""
 
     @functools.wraps(fn)
     def wrapper(bn, evidence=None, *args, **kw):
-        with serial_below(3 * compiled(bn).total * num_rows(evidence)):
+        with torch_threads(3 * compiled(bn).total * num_rows(evidence), kind="contract"):
             return fn(bn, evidence, *args, **kw)
 
     return wrapper
 
 
-@_serial
+@_threaded
 def posterior(bn, evidence=None, targets=None, *, device=None, dtype: torch.dtype = torch.float64,
               max_table_size: float = MAX_TABLE_SIZE) -> dict[str, torch.Tensor]:
     """Exact posterior marginals P(node | evidence).
@@ -110,7 +111,7 @@ def posterior(bn, evidence=None, targets=None, *, device=None, dtype: torch.dtyp
     return {net.names[v]: m for v, m in zip(out, margs)}
 
 
-@_serial
+@_threaded
 def log_probability(bn, evidence=None, *, device=None, dtype: torch.dtype = torch.float64,
                     max_table_size: float = MAX_TABLE_SIZE) -> torch.Tensor:
     """log P(evidence): a 0-d tensor, or ``(N,)`` for per-row evidence (``-inf`` where impossible).
@@ -135,7 +136,7 @@ def probability(bn, evidence=None, **kw) -> torch.Tensor:
     return log_probability(bn, evidence, **kw).exp()
 
 
-@_serial
+@_threaded
 def map_assignment(bn, evidence=None, *, device=None, dtype: torch.dtype = torch.float64,
                    max_table_size: float = MAX_TABLE_SIZE, return_log_prob: bool = False):
     """The most probable explanation: argmax over the unobserved nodes x of P(x, evidence).
@@ -216,8 +217,8 @@ class _Query:
 
 
 def _plan(net, obs: Observations, tids, mode: str, dtype, max_table_size) -> Plan:
-    if dtype not in (torch.float64, torch.float32):
-        raise TypeError(f"`dtype`={dtype}: use torch.float64 or torch.float32")
+    check_dtype(dtype)
+    max_table_size = check_max_table_size(max_table_size)
     dname = str(dtype).removeprefix("torch.")
     if not obs.batched and (
         mode == "max" or 2 * len(relevant_nodes(net.parents, {*obs.nodes, *tids})) > len(net.cards)
@@ -234,19 +235,12 @@ def _plan(net, obs: Observations, tids, mode: str, dtype, max_table_size) -> Pla
     if plan.largest > max_table_size:
         nbytes = plan.largest * torch.finfo(dtype).bits / 8
         raise InferenceTooLargeError(
-            f"exact inference here needs a table of {plan.largest:.3g} entries ({_bytes(nbytes)} in "
+            f"exact inference here needs a table of {plan.largest:.3g} entries ({format_bytes(nbytes)} in "
             f"{dname}), above max_table_size={max_table_size:.3g}. Use approximate inference "
             f"(probgen.bayesnet.approx.likelihood_weighting), observe more nodes, or raise max_table_size "
             f"if the machine has the memory."
         )
     return plan
-
-
-def _bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:.3g} {unit}"
-        n /= 1024
 
 
 def _chunks(obs: Observations, plan: Plan, dtype):

@@ -1,6 +1,7 @@
 """Reading and writing networks: BIF files and the bundled networks.
 
-- ``bif``: ``read_bif``, ``write_bif``, ``bif_string``.
+- ``bif``: ``read_bif`` (a path or bytes; a str with a newline is text), ``read_bif_string`` (text),
+  ``write_bif``, ``bif_string``.
 - ``bif_parser``: the scanner and recursive-descent parser behind ``read_bif`` (``BIFError``).
 - ``bundled``: ``load_network``, ``list_networks``, ``network_path`` (asia and alarm ship in ``data/``;
   pgmpy's bnlearn networks are found where pgmpy is installed).
@@ -13,6 +14,7 @@ EXPORTS = {
     "BIFError": "probgen.bayesnet.io.bif_parser",
     "bif_string": "probgen.bayesnet.io.bif",
     "read_bif": "probgen.bayesnet.io.bif",
+    "read_bif_string": "probgen.bayesnet.io.bif",
     "write_bif": "probgen.bayesnet.io.bif",
     "list_networks": "probgen.bayesnet.io.bundled",
     "load_network": "probgen.bayesnet.io.bundled",

@@ -19,61 +19,116 @@ import gzip
 import itertools
 import os
 import re
+import zlib
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 
 from probgen.bayesnet.io.bif_parser import BIFError, Parser
+from probgen.bayesnet.model.limits import MAX_TABLE_SIZE, check_max_table_size
+from probgen.checks import check_output_file
 
-__all__ = ["BIFError", "read_bif", "write_bif", "bif_string"]
+__all__ = ["BIFError", "read_bif", "read_bif_string", "write_bif", "bif_string"]
+
+_TEXT_PER_ENTRY = 16  # bytes of decompressed text allowed per entry of max_table_size
 
 
-def _read_text(source) -> tuple[str, str]:
-    """(text, name) of a path, a BIF text, or bytes (gzip is detected by its magic number)."""
-    if isinstance(source, bytes):
-        data, name = source, "<bytes>"
-    elif isinstance(source, os.PathLike) or (isinstance(source, str) and "{" not in source
-                                             and "\n" not in source):
+def _read_source(source, max_bytes: float) -> tuple[str, str]:
+    """(text, name) of a path, a BIF text or bytes (see ``read_bif``)."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return _decode(bytes(source), "<bytes>", max_bytes), "<bytes>"
+    if isinstance(source, str) and "\n" in source:
+        return source, "<string>"
+    if isinstance(source, str | os.PathLike):
         path = Path(source)
         if not path.is_file():
-            raise FileNotFoundError(f"no BIF file at {str(path)!r}")
-        data, name = path.read_bytes(), path.name
-    elif isinstance(source, str):
-        return source, "<string>"
-    else:
-        raise TypeError(f"read_bif takes a path, a BIF text or bytes, got {type(source).__name__}")
+            hint = "; to read BIF text, call read_bif_string(text)" if isinstance(source, str) and (
+                "{" in source or not source.strip()) else ""
+            raise FileNotFoundError(f"no BIF file at {str(path)!r}{hint}")
+        return _decode(path.read_bytes(), path.name, max_bytes), path.name
+    raise TypeError(f"read_bif takes a path, a BIF text or bytes, got {type(source).__name__}")
+
+
+def _decode(data: bytes, name: str, max_bytes: float) -> str:
+    """Text of a file's bytes: gzip (by its magic number) decompressed up to ``max_bytes``, UTF-8 or else
+    Latin-1 (a byte-order mark is dropped by ``_parse``)."""
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as e:
-            raise BIFError(f"corrupt gzip data ({e})", 1, 1, name) from None
+        data = _gunzip(data, name, max_bytes)
     try:
-        return data.decode("utf-8"), name
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("latin-1"), name
+        return data.decode("latin-1")
 
 
-def read_bif(source, *, normalize: bool = False):
-    """Read a BIF network.
+def _gunzip(data: bytes, name: str, max_bytes: float) -> bytes:
+    """Decompress every gzip member of ``data``, refusing more than ``max_bytes`` of output (a 10 KB file
+    can hold gigabytes of zeros) before they are allocated."""
+    out, size, left = [], 0, data
+    while left[:2] == b"\x1f\x8b":
+        z = zlib.decompressobj(wbits=31)
+        try:
+            while not z.eof:
+                chunk = z.decompress(left, int(min(max_bytes - size, 2**26)) + 1)
+                size += len(chunk)
+                if size > max_bytes:
+                    raise BIFError(f"gzip data decompresses to more than {max_bytes:.3g} bytes "
+                                   f"({_TEXT_PER_ENTRY} x max_table_size); raise max_table_size to read it",
+                                   1, 1, name)
+                if not chunk and len(z.unconsumed_tail) >= len(left):
+                    raise BIFError("corrupt gzip data (truncated)", 1, 1, name)
+                out.append(chunk)
+                left = z.unconsumed_tail
+        except zlib.error as e:
+            raise BIFError(f"corrupt gzip data ({e})", 1, 1, name) from None
+        left = z.unused_data
+    return b"".join(out)
+
+
+def read_bif(source, *, normalize: bool = False, max_table_size: float = MAX_TABLE_SIZE):
+    """Read a BIF network from a file, its bytes or its text.
+
+    What ``source`` is decides how it is read, never its contents alone: ``bytes`` are the file's content;
+    an ``os.PathLike`` is a path; a ``str`` is a path unless it contains a newline (a BIF text; paths with
+    a newline in them must be given as ``pathlib.Path``). A path such as ``"/data/{x}/net.bif"`` is read
+    as a path. ``read_bif_string(text)`` reads a text of any form, one line included.
 
     Args:
-        source: a path (``str`` or ``os.PathLike``; ``.bif`` or gzip-compressed ``.bif.gz``), the text of a
-            BIF file (a ``str`` containing ``{``), or its bytes.
+        source: a path (``.bif``, or gzip-compressed ``.bif.gz``: detected by its magic number), the bytes
+            of such a file, or a BIF text containing a newline.
         normalize: rescale rows that do not sum to one instead of raising (see ``TabularCPD``).
+        max_table_size: the most entries of one conditional table, and of all of them together; larger
+            ones are refused before they are allocated (``probgen.bayesnet.model.limits``; the same knob
+            as exact inference's). gzip data may decompress to at most 16 bytes per entry of it.
 
     Returns:
-        A :class:`~probgen.bayesnet.BayesNet`; its graph's nodes are in the file's declaration order and its
-        states are strings.
+        A ``BayesNet``; its graph's nodes are in the file's declaration order and its states are strings.
 
     Raises:
-        BIFError: malformed input, with the line and column (also for a cycle, a missing probability block
-            or rows that do not sum to one).
+        BIFError: malformed input, with the line and column (also for a cycle, a missing probability block,
+            rows that do not sum to one, or a table over ``max_table_size``).
+        FileNotFoundError: no file at the path.
     """
+    max_table_size = check_max_table_size(max_table_size)
+    text, name = _read_source(source, _TEXT_PER_ENTRY * max_table_size)
+    return _parse(text, name, normalize, max_table_size)
+
+
+def read_bif_string(text: str, *, normalize: bool = False, max_table_size: float = MAX_TABLE_SIZE,
+                    source: str = "<string>"):
+    """Read a BIF network from its text (never a path); ``source`` names it in error messages.
+    Other arguments as ``read_bif``."""
+    if not isinstance(text, str):
+        raise TypeError(f"read_bif_string takes the text of a BIF file (str), got {type(text).__name__}; "
+                        "use read_bif for paths and bytes")
+    return _parse(text, source, normalize, check_max_table_size(max_table_size))
+
+
+def _parse(text: str, name: str, normalize: bool, max_table_size: float):
     from probgen.bayesnet.model.network import BayesNet
 
-    text, name = _read_text(source)
-    doc = Parser(text, name).parse()
+    doc = Parser(text.removeprefix("\ufeff"), name).parse()  # a UTF-8 byte-order mark is not content
+    doc.check_sizes(max_table_size)
     graph = _to_graph(doc, normalize)
     try:
         return BayesNet(graph)
@@ -160,8 +215,7 @@ def write_bif(bn, path=None):
     text = bif_string(bn)
     if path is None:
         return text
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = check_output_file("path", path)  # a folder, or a file where a folder should be: a ValueError
     data = text.encode("utf-8")
     path.write_bytes(gzip.compress(data, mtime=0) if path.suffix == ".gz" else data)
     return path

@@ -10,26 +10,39 @@ Grammar (``,`` and ``|`` are optional separators between names; comments may app
     entry       := "table" NUMBER+ ";" | "default" NUMBER+ ";" | "(" NAME+ ")" NUMBER+ ";" | property
     property    := "property" <any text but ";"> ";"
 
-Every step consumes at least one character, so a malformed file ends in a :class:`BIFError`, never a hang.
+Every step consumes at least one character and looks at each character a bounded number of times, so
+parsing is linear in the size of the text and a malformed file ends in a ``BIFError``, never a hang. Tables
+are allocated only after their size is checked against ``max_table_size`` (``Parser.check_sizes``).
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from probgen.bayesnet.model.limits import format_bytes
 from probgen.errors import ProbgenError
 
+# One match per token: whitespace and comments first, then the token (none at the end of the text, or at an
+# unterminated comment or quote).
 _TOKEN = re.compile(r"""
-    (?P<skip>(?:\s+|//[^\n]*|/\*.*?\*/)+)
-  | "(?P<string>[^"\n]*)"
-  | (?P<punct>[{}()\[\];,|])
-  | (?P<word>(?:[^\s{}()\[\];,|"/]|/(?![/*]))+)
+    (?:\s+|//[^\n]*|/\*.*?\*/)*
+    (?: "(?P<string>[^"\n]*)"
+      | (?P<punct>[{}()\[\];,|])
+      | (?P<word>(?:[^\s{}()\[\];,|"/]|/(?![/*]))+) )?
 """, re.S | re.X)
+# Fast path of a name list: plain words and separators up to ')' or '}' (no quotes, comments or slashes)
+_PLAIN_NAMES = {close: re.compile(r"[^(){}\[\];\"/]*" + re.escape(close)) for close in ")}"}
+_SEPARATORS = re.compile(r"[\s,|]+")
+# Fast path of a type line after 'type': plain words only (no quotes, comments or slashes)
+_PLAIN_TYPE = re.compile(r"\s+discrete\s*\[\s*([0-9]+)\s*\]\s*\{([^(){}\[\];\"/]*)\}\s*;")
 _NUMBER_TEXT = re.compile(r"[^\s,]+")
 _COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
+_COUNT = re.compile(r"[0-9]+")  # ASCII digits only: str.isdigit() also accepts '²'
 
 
 class BIFError(ProbgenError):
@@ -44,7 +57,7 @@ class BIFError(ProbgenError):
 class Variable:
     name: str
     pos: int
-    states: list = field(default_factory=list)
+    states: list | None = None  # None until its 'type' line
     properties: list = field(default_factory=list)
 
 
@@ -77,19 +90,17 @@ class Parser:
 
     def next(self) -> tuple[str, str | None, int]:
         """The next token as (kind, value, start): kind is 'name', 'punct' or 'eof'; comments skipped."""
-        while True:
+        m = _TOKEN.match(self.text, self.pos)
+        kind = m.lastgroup
+        if kind is None:
+            self.pos = m.end()
             if self.pos >= len(self.text):
                 return "eof", None, self.pos
-            m = _TOKEN.match(self.text, self.pos)
-            if m is None:
-                what = {"/*": "unterminated /* comment", '"': "unterminated quoted name"}
-                key = "/*" if self.text.startswith("/*", self.pos) else self.text[self.pos]
-                self.fail(what.get(key, f"unexpected character {self.text[self.pos]!r}"))
-            start, self.pos = self.pos, m.end()
-            kind = m.lastgroup
-            if kind == "skip":
-                continue
-            return ("punct" if kind == "punct" else "name"), m.group(kind), start
+            what = {"/*": "unterminated /* comment", '"': "unterminated quoted name"}
+            key = "/*" if self.text.startswith("/*", self.pos) else self.text[self.pos]
+            self.fail(what.get(key, f"unexpected character {self.text[self.pos]!r}"))
+        self.pos = m.end()
+        return ("punct" if kind == "punct" else "name"), m.group(kind), m.start(kind) - (kind == "string")
 
     def expect(self, punct: str) -> int:
         kind, value, start = self.next()
@@ -105,6 +116,10 @@ class Parser:
 
     def names_until(self, close: str, what: str) -> list[str]:
         """Names up to the punctuation ``close`` (``,`` and ``|`` between them are skipped)."""
+        plain = _PLAIN_NAMES[close].match(self.text, self.pos) if close in _PLAIN_NAMES else None
+        if plain is not None:  # one regex and one split instead of a token at a time
+            self.pos = plain.end()
+            return [name for name in _SEPARATORS.split(plain.group()[:-1]) if name]
         out = []
         while True:
             kind, value, start = self.next()
@@ -126,8 +141,10 @@ class Parser:
 
     def raw_until_semicolon(self) -> str:
         end = self.text.find(";", self.pos)
-        brace = self.text.find("}", self.pos)
-        if end < 0 or 0 <= brace < end:
+        # a '}' before the ';' is an error; look for it only up to the ';' (linear, not quadratic, in a block
+        # of many properties)
+        brace = self.text.find("}", self.pos, len(self.text) if end < 0 else end)
+        if end < 0 or brace >= 0:
             self.fail("missing ';' after property")
         raw, self.pos = self.text[self.pos:end].strip(), end + 1
         return raw
@@ -205,31 +222,47 @@ class Parser:
             if (kind, value) == ("name", "property"):
                 var.properties.append(self.raw_until_semicolon())
             elif (kind, value) == ("name", "type"):
+                if var.states is not None:
+                    self.fail(f"variable {name!r} has a second 'type' line; give its states once", at)
                 self.variable_type(var)
             else:
                 self.fail(f"expected 'type', 'property' or '}}' in variable {name!r}, "
                           f"got {_show(kind, value)}", at)
-        if not var.states:
+        if var.states is None:
             self.fail(f"variable {name!r} has no 'type discrete [ n ] {{ ... }};' line", start)
 
     def variable_type(self, var: Variable) -> None:
+        plain = _PLAIN_TYPE.match(self.text, self.pos)  # the common form, in one match
+        if plain is not None:
+            self.pos, count, at = plain.end(), plain.group(1), plain.start(1)
+            states = [name for name in _SEPARATORS.split(plain.group(2)) if name]
+        else:
+            count, at, states = self._type_tokens(var)
+        if (count.lstrip("0") or "0") != str(len(states)):  # compared as text: int() of 5,000 digits fails
+            listed = states if len(states) <= 20 else states[:20] + ["..."]
+            self.fail(f"variable {var.name!r} declares {_cut(count)} states but lists {len(states)}: "
+                      f"{listed}", at)
+        if not states:
+            self.fail(f"variable {var.name!r} has no states; a variable needs at least one", at)
+        if len(set(states)) != len(states):  # linear, not quadratic
+            dups = sorted(s for s, k in Counter(states).items() if k > 1)
+            self.fail(f"variable {var.name!r} lists the state(s) {dups[:20]} more than once", at)
+        var.states = states
+
+    def _type_tokens(self, var: Variable) -> tuple[str, int, list[str]]:
+        """``discrete [ n ] { names } ;`` read token by token (comments, quotes; errors located)."""
         kind_name, at = self.ident("'discrete'")
         if kind_name != "discrete":
             self.fail(f"variable {var.name!r} is of type {kind_name!r}; only 'discrete' is supported", at)
         self.expect("[")
         count, at = self.ident("the number of states")
-        if not count.isdigit():
-            self.fail(f"expected the number of states, got {count!r}", at)
+        if not _COUNT.fullmatch(count):
+            self.fail(f"expected the number of states, got {_cut(count)!r} (digits 0-9 only)", at)
         self.expect("]")
         self.expect("{")
-        var.states = self.names_until("}", "a state name")
+        states = self.names_until("}", "a state name")
         self.expect(";")
-        if len(var.states) != int(count):
-            self.fail(f"variable {var.name!r} declares {count} states but lists {len(var.states)}: "
-                      f"{var.states}", at)
-        dups = sorted({s for s in var.states if var.states.count(s) > 1})
-        if dups:
-            self.fail(f"variable {var.name!r} lists the state(s) {dups} more than once", at)
+        return count, at, states
 
     def probability(self, start: int) -> None:
         self.expect("(")
@@ -257,10 +290,32 @@ class Parser:
                           f"{_show(kind, value)}", at)
 
     # --------------------------------------------------------------------------------- tables
+    def check_sizes(self, max_table_size: float) -> None:
+        """Refuse, before any table is allocated, a table (or all tables together) of more than
+        ``max_table_size`` entries, naming the node and the size. Sizes are summed as base-2 logarithms
+        first: the product of 63 binary cardinalities overflows int64 (and of 60,000 is a 60,000-bit int)."""
+        total = 0
+        for block in self.blocks.values():
+            cards = [len(self.variables[p].states) for p in block.parents]
+            card = len(self.variables[block.child].states)
+            log2 = sum(map(math.log2, cards)) + math.log2(card)
+            size = math.prod(cards) * card if log2 < 63 else None  # numpy cannot index 2^63 entries
+            if size is None or size > max_table_size:
+                configs = f"{size // card:.3g} configurations" if size else "the configurations"
+                self.fail(f"the table of {block.child!r} would have {_size(size, log2)} ({card} states x "
+                          f"{configs} of {len(cards)} parents), above max_table_size="
+                          f"{max_table_size:.3g}; raise max_table_size if the machine has the memory",
+                          block.pos)
+            total += size
+            if total > max_table_size:
+                self.fail(f"the tables up to that of {block.child!r} would have {_size(total)} in all, above "
+                          f"max_table_size={max_table_size:.3g}; raise max_table_size if the machine has the "
+                          "memory", block.pos)
+
     def table(self, block: Block, cards: list[int]) -> np.ndarray:
         """The block's table as an array (prod(cards), card), one row per parent configuration (C order)."""
         card = len(self.variables[block.child].states)
-        rows = int(np.prod(cards)) if cards else 1
+        rows = math.prod(cards)
         tables = [e for e in block.entries if e[0] == "table"]
         if tables:
             if len(block.entries) > 1:
@@ -275,7 +330,7 @@ class Parser:
     def _rows(self, block: Block, cards: list[int], card: int, rows: int) -> np.ndarray:
         out = np.full((rows, card), np.nan)
         index = [{s: i for i, s in enumerate(self.variables[p].states)} for p in block.parents]
-        strides = [int(np.prod(cards[i + 1:])) for i in range(len(cards))]
+        strides = [math.prod(cards[i + 1:]) for i in range(len(cards))]
         default = None
         for kind, states, values, at in block.entries:
             if values.size != card:
@@ -307,4 +362,18 @@ class Parser:
 
 
 def _show(kind: str, value) -> str:
-    return "the end of the file" if kind == "eof" else repr(value)
+    return "the end of the file" if kind == "eof" else repr(_cut(value))
+
+
+def _cut(text, k: int = 40):
+    """``text`` cut to ``k`` characters for a message (a 2 MB token is echoed as its start)."""
+    return text if not isinstance(text, str) or len(text) <= k else text[:k] + "..."
+
+
+def _size(entries: int | None, log2: float = 0.0) -> str:
+    """Entries as text with their size in float64, e.g. ``'5.37e+08 entries = 4 GiB in float64'``;
+    ``None``: too many to count, about ``2 ** log2``."""
+    if entries is None:
+        return f"about 2^{log2:.0f} entries"
+    return f"{entries:.3g} entries = {format_bytes(8 * entries)} in float64" if entries >= 1e6 else \
+        f"{entries} entries"

@@ -278,7 +278,7 @@ def _as_array(column, node: str, what: str) -> np.ndarray | None:
         column = column.to_numpy(dtype=object, na_value=None) if nullable else column.to_numpy()
     if isinstance(column, np.ndarray):
         arr = column
-    elif isinstance(column, str | bytes | Mapping) or not hasattr(column, "__iter__"):
+    elif isinstance(column, str | bytes | Mapping | set | frozenset) or not hasattr(column, "__iter__"):
         raise TypeError(f"{what} {node!r}: a column must be a list, array, pandas Series or tensor, got "
                         f"{type(column).__name__}")
     else:

@@ -204,11 +204,14 @@ class BayesNet:
     def is_d_separated(self, xs, ys, given=()) -> bool:
         """Whether the node sets ``xs`` and ``ys`` are d-separated given ``given`` (names or lists)."""
         sets = []
-        for val in (xs, ys, given):
-            val = {val} if isinstance(val, str) else set(val)
+        for name, val in (("xs", xs), ("ys", ys), ("given", given)):
+            val = [val] if isinstance(val, str) else val
+            if not hasattr(val, "__iter__"):
+                raise TypeError(f"`{name}` must be a node name or a list of them, got {val!r}")
+            val = list(val)
             for n in val:
-                self._node(n)
-            sets.append(val)
+                self._node(n)  # an unknown (or unhashable) name is named here
+            sets.append(set(val))
         xs, ys, given = sets
         overlap = (xs & ys) | (xs & given) | (ys & given)
         if overlap:

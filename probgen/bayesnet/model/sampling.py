@@ -16,7 +16,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from probgen.bayesnet.model.limits import check_memory
 from probgen.checks import check_int
+from probgen.threads import torch_threads
 
 
 def _flat_tables(bn) -> list:
@@ -71,17 +73,41 @@ _SLOTS = 7  # 8-bit bucket indices cut from one 63-bit random integer (bits 0..5
 _LOOKUP_SIZE = 2**20  # at most about this many entries per node's lookup table
 
 
+def check_generator(generator, device=None) -> torch.Generator | None:
+    """``generator`` if it is None or a ``torch.Generator`` (on ``device``'s type, if given)."""
+    if generator is None:
+        return None
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"`generator` must be a torch.Generator or None, got {generator!r} "
+                        f"({type(generator).__name__}); e.g. torch.Generator().manual_seed(0)")
+    if device is not None and torch.device(device).type != generator.device.type:
+        raise ValueError(f"`generator` is on {generator.device} but the draws are made on {device}; "
+                         f"give a torch.Generator(device={str(device)!r})")
+    return generator
+
+
 def forward_sample(bn, num_samples: int, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
     """Ancestral samples: dict node -> int64 tensor (num_samples,) of state indices.
 
     Each node costs 8 random bits per row (a bucket of the unit interval; one 63-bit draw serves 7 nodes),
     one fused multiply-add per parent and one table lookup; the few draws whose bucket straddles a CDF
-    boundary (at most (card - 1) / 256 of them) are refined exactly with a float64 uniform.
+    boundary (at most (card - 1) / 256 of them) are refined exactly with a float64 uniform. Memory-bound
+    integer work: it runs under ``probgen.threads.torch_threads`` (one thread on a busy machine).
     """
     n = check_int("num_samples", num_samples, 0)
+    generator = check_generator(generator, "cpu")
+    tables = _sampling_tables(bn)
+    need = 8 * n * (len(tables) + 3)  # int64: the samples, and the bits, indices and states of one node
+    if need > 2**30:
+        check_memory(f"`num_samples`={n}", need)
+    with torch_threads(n * len(tables), kind="memory"):
+        return _draw(tables, n, generator)
+
+
+def _draw(tables: list, n: int, generator) -> dict[str, torch.Tensor]:
     out: dict[str, torch.Tensor] = {}
     bits = torch.empty(0, dtype=torch.int64)
-    for k, (node, parents, strides, buckets, table, cdf) in enumerate(_sampling_tables(bn)):
+    for k, (node, parents, strides, buckets, table, cdf) in enumerate(tables):
         if k % _SLOTS == 0:  # 63 random bits per row serve _SLOTS nodes, 8 bits each
             bits = torch.empty(n, dtype=torch.int64).random_(generator=generator)  # (n,) in [0, 2^63)
         idx = (bits >> (8 * (k % _SLOTS))) & (buckets - 1)  # (n,) bucket of each draw, uniform
@@ -110,7 +136,8 @@ def log_prob(bn, rows) -> torch.Tensor:
     n = len(next(iter(values.values())))
     logs = bn.derived("log", lambda: [t.log().reshape(-1) for *_, t in _flat_tables(bn)])
     total = torch.zeros(n, dtype=torch.float64)
-    for (node, parents, strides, card, _), logt in zip(_flat_tables(bn), logs):
-        flat = _flat_index(values, parents, strides, n)
-        total += logt[flat * card + values[node]]
+    with torch_threads(n * len(logs), kind="memory"):
+        for (node, parents, strides, card, _), logt in zip(_flat_tables(bn), logs):
+            flat = _flat_index(values, parents, strides, n)
+            total += logt[flat * card + values[node]]
     return total
