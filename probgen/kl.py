@@ -47,8 +47,9 @@ def _as_probs(x, name: str) -> torch.Tensor:
 
 
 def kl_term(q, p) -> torch.Tensor:
-    """One term q log(q / p) of a discrete KL (natural log), elementwise; 0 where q = 0."""
-    q, p = torch.as_tensor(q, dtype=torch.float64), torch.as_tensor(p, dtype=torch.float64)
+    """One term q log(q / p) of a discrete KL (natural log), elementwise (broadcast); 0 where q = 0."""
+    q, p = _as_real(q, "q", torch.float64), _as_real(p, "p", torch.float64)
+    _broadcast("q", q, "p", p)
     safe = torch.where(q > 0, q, torch.ones_like(q))
     return torch.where(q > 0, q * (safe.log() - p.log()), torch.zeros_like(q))
 
@@ -73,6 +74,55 @@ def kl_term_table(values=(0.9, 0.1)) -> list[dict[str, float]]:
     return [{"q": q, "p": p, "term": float(kl_term(q, p))} for q in values for p in values]
 
 
+# -------------------------------------------------------------------------------------------- checking
+
+
+def _as_real(x, name: str, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """A number, array or tensor as a real tensor (bools, strings and None refused)."""
+    if isinstance(x, bool) or not isinstance(x, torch.Tensor | np.ndarray | list | tuple | int | float):
+        raise TypeError(f"`{name}` must be a number or a tensor, got {type(x).__name__}")
+    t = torch.as_tensor(x, dtype=dtype)
+    if t.dtype == torch.bool or t.is_complex():
+        raise TypeError(f"`{name}` must hold real numbers, got dtype {t.dtype}")
+    return t if t.is_floating_point() else t.to(torch.get_default_dtype())
+
+
+def _positive(x, name: str) -> torch.Tensor:
+    t = _as_real(x, name)
+    if not bool((t.detach() > 0).all()):
+        raise ValueError(f"`{name}` must be positive (a standard deviation), got {t.tolist()}")
+    return t
+
+
+def _broadcast(*named) -> None:
+    names, tensors = named[::2], named[1::2]
+    try:
+        torch.broadcast_shapes(*(t.shape for t in tensors))
+    except RuntimeError:
+        shapes = ", ".join(f"`{n}` {tuple(t.shape)}" for n, t in zip(names, tensors))
+        raise ValueError(f"the shapes of {shapes} do not broadcast together") from None
+
+
+def _cholesky(cov, name: str, d: int) -> torch.Tensor:
+    """The lower Cholesky factor of a covariance (..., D, D); a ValueError if it is not positive definite."""
+    cov = _as_real(cov, name)
+    if cov.ndim < 2 or cov.shape[-2:] != (d, d):
+        raise ValueError(f"`{name}` must be a covariance of shape (..., {d}, {d}), got {tuple(cov.shape)}")
+    factor, info = torch.linalg.cholesky_ex(cov)
+    if bool((info != 0).any()):
+        raise ValueError(f"`{name}` is not a covariance: not symmetric positive definite")
+    return factor
+
+
+def _check_distributions(q, p) -> None:
+    for name, d in (("q", q), ("p", p)):
+        if not isinstance(d, Distribution):
+            raise TypeError(f"`{name}` must be a torch.distributions or Pyro distribution, got "
+                            f"{type(d).__name__}")
+    if q.event_shape != p.event_shape:
+        raise ValueError(f"`q` has event shape {tuple(q.event_shape)} but `p` has {tuple(p.event_shape)}")
+
+
 # -------------------------------------------------------------------------------------------- continuous
 
 
@@ -81,7 +131,9 @@ def gaussian_kl(mu_q, sigma_q, mu_p, sigma_p) -> torch.Tensor:
 
     log(sigma_p / sigma_q) + (sigma_q^2 + (mu_q - mu_p)^2) / (2 sigma_p^2) - 1/2.
     """
-    mu_q, sigma_q, mu_p, sigma_p = (torch.as_tensor(v) for v in (mu_q, sigma_q, mu_p, sigma_p))
+    mu_q, mu_p = _as_real(mu_q, "mu_q"), _as_real(mu_p, "mu_p")
+    sigma_q, sigma_p = _positive(sigma_q, "sigma_q"), _positive(sigma_p, "sigma_p")
+    _broadcast("mu_q", mu_q, "sigma_q", sigma_q, "mu_p", mu_p, "sigma_p", sigma_p)
     return (sigma_p / sigma_q).log() + (sigma_q**2 + (mu_q - mu_p) ** 2) / (2 * sigma_p**2) - 0.5
 
 
@@ -90,8 +142,12 @@ def mvn_kl(mu_q, cov_q, mu_p, cov_p) -> torch.Tensor:
 
     1/2 [tr(S_p^-1 S_q) + (mu_p - mu_q)^T S_p^-1 (mu_p - mu_q) - D + log det S_p - log det S_q].
     """
-    lq, lp = torch.linalg.cholesky(cov_q), torch.linalg.cholesky(cov_p)  # (..., D, D)
-    d = mu_q.shape[-1]
+    mu_q, mu_p = _as_real(mu_q, "mu_q"), _as_real(mu_p, "mu_p")
+    d = mu_q.shape[-1] if mu_q.ndim else 0
+    if d == 0 or mu_p.shape[-1:] != (d,):
+        raise ValueError(f"`mu_q` and `mu_p` must be means of shape (..., D), got {tuple(mu_q.shape)} and "
+                         f"{tuple(mu_p.shape)}")
+    lq, lp = _cholesky(cov_q, "cov_q", d), _cholesky(cov_p, "cov_p", d)  # (..., D, D)
     a = torch.linalg.solve_triangular(lp, lq, upper=False)  # L_p^-1 L_q, so tr(S_p^-1 S_q) = |a|_F^2
     b = torch.linalg.solve_triangular(lp, (mu_p - mu_q).unsqueeze(-1), upper=False)  # (..., D, 1)
     logdet = 2 * (lp.diagonal(dim1=-2, dim2=-1).log().sum(-1) - lq.diagonal(dim1=-2, dim2=-1).log().sum(-1))
@@ -103,6 +159,7 @@ def kl_monte_carlo(q: Distribution, p: Distribution, num_samples: int = 10_000) 
 
     Uses reparameterised samples when q has them, so the estimate is differentiable in q's parameters.
     """
+    _check_distributions(q, p)
     check_int("num_samples", num_samples, 1)
     x = q.rsample((num_samples,)) if q.has_rsample else q.sample((num_samples,))  # (S, *batch, *event)
     return (q.log_prob(x) - p.log_prob(x)).mean(0)
@@ -128,8 +185,7 @@ def kl_divergence(q, p, *, method: str = "auto", num_samples: int = 10_000) -> t
     if not (isinstance(q, Distribution) and isinstance(p, Distribution)):
         raise TypeError(f"`q` and `p` must both be distributions or both probability tensors, got "
                         f"{type(q).__name__} and {type(p).__name__}")
-    if q.event_shape != p.event_shape:
-        raise ValueError(f"`q` has event shape {tuple(q.event_shape)} but `p` has {tuple(p.event_shape)}")
+    _check_distributions(q, p)
     if method == "mc":
         return kl_monte_carlo(q, p, num_samples)
     if isinstance(q, Normal) and isinstance(p, Normal):
@@ -149,11 +205,20 @@ def kl_divergence(q, p, *, method: str = "auto", num_samples: int = 10_000) -> t
 
 
 def bimodal(locs=(-3.0, 3.0), scales=(1.0, 1.0), weights=(0.5, 0.5)) -> MixtureSameFamily:
-    """A 1-D mixture of Gaussians (two by default): the multi-modal p of the exercise."""
-    w = torch.as_tensor(weights, dtype=torch.float64)
-    return MixtureSameFamily(torch.distributions.Categorical(probs=w / w.sum()),
-                             Normal(torch.as_tensor(locs, dtype=torch.float64),
-                                    torch.as_tensor(scales, dtype=torch.float64)))
+    """A 1-D mixture of Gaussians (two by default): the multi-modal p of the exercise.
+
+    ``locs``, ``scales`` and ``weights`` are sequences of one length K; scales positive, weights
+    non-negative (normalised here)."""
+    loc, scale = _as_real(locs, "locs", torch.float64), _positive(scales, "scales").to(torch.float64)
+    w = _as_real(weights, "weights", torch.float64)
+    k = loc.shape[0] if loc.ndim == 1 else 0
+    if k == 0 or scale.shape != (k,) or w.shape != (k,):
+        raise ValueError(f"`locs`, `scales` and `weights` must be sequences of one length K >= 1, got "
+                         f"shapes {tuple(loc.shape)}, {tuple(scale.shape)} and {tuple(w.shape)}")
+    if not bool(torch.isfinite(loc).all()) or not bool((w >= 0).all()) or not float(w.sum()) > 0:
+        raise ValueError(f"`locs` must be finite and `weights` non-negative with a positive sum, got "
+                         f"{loc.tolist()} and {w.tolist()}")
+    return MixtureSameFamily(torch.distributions.Categorical(probs=w / w.sum()), Normal(loc, scale))
 
 
 def mixture_moments(p: MixtureSameFamily) -> tuple[float, float]:
@@ -192,7 +257,14 @@ def fit_gaussian(p: Distribution, direction: str = "reverse", *, init_loc: float
     touching the global RNG.
     """
     check_choice("direction", direction, ("reverse", "forward"))
+    if not isinstance(p, Distribution) or p.event_shape != () or p.batch_shape != ():
+        raise TypeError(f"`p` must be one 1-D distribution (event and batch shape ()), such as bimodal(), "
+                        f"got {p!r}")
+    check_float("init_loc", init_loc)
     check_float("init_scale", init_scale, 0.0, low_open=True)
+    check_float("lr", lr, 0.0, low_open=True)
+    steps, num_samples = check_int("steps", steps, 1), check_int("num_samples", num_samples, 1)
+    seed = check_int("seed", seed, 0)
     loc = torch.tensor(float(init_loc), dtype=torch.float64, requires_grad=True)
     log_scale = torch.tensor(math.log(init_scale), dtype=torch.float64, requires_grad=True)
     opt = torch.optim.Adam([loc, log_scale], lr=lr)

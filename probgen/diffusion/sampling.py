@@ -66,9 +66,10 @@ def timestep_sequence(timesteps: int, steps: int | None) -> torch.Tensor:
 
     The sequence always starts at T - 1 (pure noise) and ends at 0.
     """
-    if steps is None or steps == timesteps:
+    if steps is None:
         return torch.arange(timesteps - 1, -1, -1)
-    check_int("steps", steps, 1, timesteps)
+    if check_int("steps", steps, 1, timesteps) == timesteps:
+        return torch.arange(timesteps - 1, -1, -1)
     if steps == 1:
         return torch.tensor([timesteps - 1])
     seq = torch.linspace(0, timesteps - 1, steps, dtype=torch.float64).round().long()  # distinct: steps <= T

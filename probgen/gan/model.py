@@ -129,9 +129,10 @@ class GAN(nn.Module):
         """Pyro program: z ~ N(0, I) (site "z", (n, latent_dim)), [y ~ uniform (site "y")], and
         x = (G(z, y) + 1) / 2 (deterministic site "x", (n, C, H, W) in [0, 1]); returns x."""
         check_int("n", n, 1)
-        if y is not None or not self.num_classes:  # a conditional model samples y when it is not given
-            check_labels(y, self.num_classes, n, who="this GAN")
         device = next(self.generator.parameters()).device
+        if y is not None or not self.num_classes:  # a conditional model samples y when it is not given
+            y = check_labels(y, self.num_classes, n, who="this GAN")
+            y = y.to(device) if y is not None else None
         with pyro.plate("data", n):
             loc = torch.zeros(n, self.latent_dim, device=device)
             z = pyro.sample("z", dist.Normal(loc, torch.ones_like(loc)).to_event(1))  # (n, latent_dim)

@@ -25,7 +25,7 @@ from pyro.params.param_store import param_with_module_name
 from torch import nn
 
 from probgen.checkpoint import expect_kind, load_checkpoint, load_weights, rebuilding, save_checkpoint
-from probgen.checks import check_float, check_int, check_ints, check_num_classes
+from probgen.checks import check_bool, check_float, check_int, check_ints, check_num_classes
 from probgen.checks_torch import check_labels, check_latents
 from probgen.vae import estimators
 from probgen.vae.checks import check_mask, check_vae_images
@@ -119,8 +119,7 @@ class VAE(nn.Module):
     # ------------------------------------------------------------------------------------------ API
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and standard deviation of q(z | x): (B, C, H, W) -> ((B, z_dim), (B, z_dim))."""
-        x, y1h, _ = self.prepare_inputs(x, y, None)
-        return self.encoder(x, y1h)
+        return self.encoder(*self._images(x, y))
 
     def decode(self, z: torch.Tensor, y: torch.Tensor | None = None, raw: bool = False) -> torch.Tensor:
         """Mean image of p(x | z) in [0, 1]: z (..., z_dim) -> (..., C, H, W).
@@ -136,7 +135,7 @@ class VAE(nn.Module):
         y1h = self._one_hot(check_labels(y, self.num_classes, n, who="this VAE"))
         out = self._decoder_output(z if z.ndim >= 2 else z[None], y1h)
         out = out if z.ndim >= 2 else out[0]
-        return out if raw else self.likelihood.mean(out)
+        return out if check_bool("raw", raw) else self.likelihood.mean(out)
 
     @torch.no_grad()
     def sample(self, n: int, y: torch.Tensor | int | None = None, mean: bool = True) -> torch.Tensor:
@@ -144,7 +143,7 @@ class VAE(nn.Module):
 
         For a conditional VAE, ``y`` gives the classes: an int (all n of that class) or (n,) labels.
         """
-        n = check_int("n", n, 1)
+        n, mean = check_int("n", n, 1), check_bool("mean", mean)
         y = check_labels(y, self.num_classes, n, who="this VAE")
         z = torch.randn(n, self.z_dim, device=self.device)  # (n, z_dim)
         out = self._decoder_output(z, self._one_hot(y))
@@ -153,8 +152,9 @@ class VAE(nn.Module):
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor, y: torch.Tensor | None = None, mean: bool = True) -> torch.Tensor:
         """Decode the posterior mean of z: (B, C, H, W) -> (B, C, H, W) in [0, 1]."""
-        loc, _ = self.encode(x, y)
-        y1h = self._one_hot(check_labels(y, self.num_classes, len(x), who="this VAE"))
+        mean = check_bool("mean", mean)
+        x, y1h = self._images(x, y)
+        loc, _ = self.encoder(x, y1h)
         out = self._decoder_output(loc, y1h)
         return self.likelihood.mean(out) if mean else self.likelihood.sample(out)
 
@@ -163,8 +163,9 @@ class VAE(nn.Module):
              analytic_kl: bool = False) -> torch.Tensor:
         """Per-image ELBO in nats, (B,): a ``num_samples``-sample Monte-Carlo estimate (as Trace_ELBO), or
         E_q[log p(x | z)] - KL(q || p) with the KL in closed form (as TraceMeanField_ELBO)."""
-        x, y1h, _ = self.prepare_inputs(x, y, None)
-        return self.elbo_terms(x, y1h, check_int("num_samples", num_samples, 1), analytic_kl=analytic_kl)
+        x, y1h = self._images(x, y)
+        return self.elbo_terms(x, y1h, check_int("num_samples", num_samples, 1),
+                               analytic_kl=check_bool("analytic_kl", analytic_kl))
 
     @torch.no_grad()
     def log_likelihood(self, x: torch.Tensor, y: torch.Tensor | None = None, num_samples: int = 1000,
@@ -175,7 +176,7 @@ class VAE(nn.Module):
         tightens to log p(x) as k grows. At most ``chunk_size`` images are decoded at once, so k = 1,000
         fits in memory for any batch.
         """
-        x, y1h, _ = self.prepare_inputs(x, y, None)
+        x, y1h = self._images(x, y)
         return estimators.iwae(self, x, y1h, check_int("num_samples", num_samples, 1),
                                check_int("chunk_size", chunk_size, 1))
 
@@ -191,7 +192,7 @@ class VAE(nn.Module):
         refined for ``rounds`` rounds.
         Returns the completed images: observed pixels unchanged, missing ones E[x_miss | x_obs].
         """
-        x, y1h, _ = self.prepare_inputs(x, y, None)
+        x, y1h = self._images(x, y)
         mask = check_mask(mask, x)
         return estimators.inpaint(self, x, mask, y1h, check_int("num_samples", num_samples, 1),
                                   check_int("rounds", rounds, 1), check_int("chunk_size", chunk_size, 1))
@@ -267,6 +268,14 @@ class VAE(nn.Module):
         else:
             raise ValueError("model(x=None) generates images and needs their number: pass batch_size=n")
         return x, self._one_hot(check_labels(y, self.num_classes, n, who="this VAE")), n
+
+    def _images(self, x, y) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Checked images (B, C, H, W) and one-hot labels for the methods that need images."""
+        if x is None:
+            raise ValueError("`x` (images of shape (B, C, H, W)) is required here; to generate images use "
+                             "vae.sample(n)")
+        x, y1h, _ = self.prepare_inputs(x, y, None)
+        return x, y1h
 
     def _one_hot(self, y: torch.Tensor | None) -> torch.Tensor | None:
         if y is None:
