@@ -106,7 +106,7 @@ def test_data_errors():
         fit_parameters(g, pd.DataFrame({"A": ["x", None], "B": ["y", "z"]}))
     with pytest.raises(ValueError, match="different lengths"):
         fit_parameters(g, {"A": [0, 1], "B": [0]})
-    with pytest.raises(ValueError, match="unknown prior 'ml'"):
+    with pytest.raises(ValueError, match=r"`prior`='ml' is not one of .*did you mean 'mle'"):
         fit_parameters(g, {"A": [0, 1], "B": [0, 1]}, prior="ml")
     with pytest.raises(ValueError, match=r"data column 'A': state index 2 is out of range; it has 2 states "
                                          r"\(0..1: \[0, 1\]\) \(row 1\)"):
