@@ -107,6 +107,10 @@ class DataTable:
     def counts(self, node: str, parents) -> torch.Tensor:
         """Counts N[parent config, state] over the rows where the family is observed, float64
         ``(*parent_cards, card)``."""
+        return torch.from_numpy(self.count_array(node, parents))
+
+    def count_array(self, node: str, parents) -> np.ndarray:
+        """``counts`` as a NumPy float64 array (no torch call: searches count thousands of families)."""
         family = [*parents, node]
         cards = [len(self.states[p]) for p in family]
         cols = [self.columns[p].numpy() for p in family]  # int64 views, no copies
@@ -119,8 +123,7 @@ class DataTable:
             for col in gaps[1:]:
                 seen &= col >= 0
             flat = flat[seen]
-        counts = np.bincount(flat, minlength=math.prod(cards)).astype(np.float64)
-        return torch.from_numpy(counts).reshape(cards)
+        return np.bincount(flat, minlength=math.prod(cards)).astype(np.float64).reshape(cards)
 
 
 def _columns(data) -> dict:
