@@ -27,7 +27,8 @@ from probgen.bayesnet.model.encoding import short_list, unknown_node
 from probgen.bayesnet.model.network import BayesNet
 from probgen.checks import check_choice, check_float, check_int
 
-__all__ = ["fit_network", "FitOptions", "FitData", "register_estimator", "METHODS"]
+__all__ = ["fit_network", "FitOptions", "FitData", "register_estimator", "prepare_data", "initial_tables",
+           "METHODS"]
 
 log = logging.getLogger(__name__)
 
@@ -142,11 +143,8 @@ def fit_network(bn: BayesNet, data, *, method: str = "mle", prior: str | None = 
     latent |= {n for n in (init if isinstance(init, Mapping) else {}) if n not in _column_names(data)}
     if n_restarts is not None:
         n_restarts = check_int("n_restarts", n_restarts, 1)
-    columns = _split_columns(bn, data, latent, ignore_extra)
     discrete = {n for n in bn.nodes if _estimator(bn, n).discrete}
-    table = DataTable({n: c for n, c in columns.items() if n in discrete},
-                      {n: bn.states(n) for n in discrete}, allow_missing=True)
-    latent |= _empty_columns(table, latent)
+    table, columns, latent = prepare_data(bn, data, latent, ignore_extra, discrete)
     gaps = table.num_missing_cells
     if options.method != "em" and (gaps or latent):
         what = f"{gaps} missing cells" if gaps else ""
@@ -161,6 +159,17 @@ def fit_network(bn: BayesNet, data, *, method: str = "mle", prior: str | None = 
     fitted = BayesNet(g)
     fitted.fit_info = EMResult(options.method)
     return fitted
+
+
+def prepare_data(bn: BayesNet, data, latent: set, ignore_extra: bool, discrete=None):
+    """``(DataTable of the discrete columns, all columns, latent nodes)`` for fitting ``bn``: extra
+    columns refused (or dropped), nodes without a column latent if declared (else an error), and the
+    declared latent nodes' all-missing columns dropped."""
+    discrete = set(bn.nodes) if discrete is None else discrete
+    columns = _split_columns(bn, data, latent, ignore_extra)
+    table = DataTable({n: c for n, c in columns.items() if n in discrete},
+                      {n: bn.states(n) for n in discrete}, allow_missing=True)
+    return table, columns, latent | _empty_columns(table, latent)
 
 
 def _column_names(data) -> set[str]:
@@ -212,7 +221,7 @@ def _fit_em(bn, table, columns, options, latent, init, max_iter, tol, n_restarts
     alphas = [pseudo_counts_for(options.prior, n, bn.cpt(n).shape, options.equivalent_sample_size,
                                 options.pseudo_counts) for n in bn.nodes]
     n_restarts = n_restarts or (5 if latent else 1)
-    starts = (_start(bn, table, alphas, latent, init if r == 0 else None, generator)
+    starts = (initial_tables(bn, table, alphas, latent, init if r == 0 else None, generator)
               for r in range(n_restarts))
     result = run_em(bn, table, alphas, starts, max_iter=max_iter, tol=tol, latent=latent)
     fitted = result.network
@@ -221,7 +230,8 @@ def _fit_em(bn, table, columns, options, latent, init, max_iter, tol, n_restarts
     return fitted
 
 
-def _start(bn: BayesNet, table: DataTable, alphas, latent: set, init, generator) -> list[torch.Tensor]:
+def initial_tables(bn: BayesNet, table: DataTable, alphas, latent: set, init, generator
+                   ) -> list[torch.Tensor]:
     """Initial tables: given ones (``init``), random rows for families with a latent node, and for the
     others the counts over rows where the family is observed plus the prior plus one (no zeros)."""
     out = []
