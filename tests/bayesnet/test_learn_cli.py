@@ -53,8 +53,8 @@ def test_learn_writes_a_network(asia_csv, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["train", "bn", "--data", "{rows}", "--max-indegree", "-2"], "`max_indegree` must be an int >= 0, got -2"
-                                                                   ),
+    (["train", "bn", "--data", "{rows}", "--max-indegree", "-2"],
+     "`max_indegree` must be an int >= 0, got -2"),
     (["bn", "learn", "{rows}", "--method", "pc", "--score", "bic"], "options ['score'] do not apply to "
                                                                    "method='pc'"),
     (["bn", "learn", "{rows}", "--required", "smoke->xray", "--forbidden", "smoke->xray"],
