@@ -14,7 +14,8 @@ chi-square ``sum (N - E)^2 / E`` or the G statistic ``2 sum N log(N / E)``, with
 ``E[z, x, y] = N[z, x] N[z, y] / N[z]``, summed over the strata z; degrees of freedom
 ``sum_z (|x seen in z| - 1)(|y seen in z| - 1)`` (empty rows and columns of a stratum left out, as pgmpy
 and bnlearn's adjusted df do). Independence is accepted when the p-value is at least
-``significance_level``; a test with no degree of freedom left accepts it.
+``significance_level``; a test with no degree of freedom left (every stratum shows one value of x or of
+y, as when z determines x) cannot accept it and reports p = 0.
 
 References: P. Spirtes, C. Glymour, R. Scheines, Causation, Prediction, and Search (2000), section 5.4.2;
 D. Colombo, M. H. Maathuis, "Order-independent constraint-based causal structure learning", JMLR 15
@@ -53,7 +54,7 @@ def ci_test(table: DataTable, x: str, y: str, given=(), test: str = "chi-square"
     else:
         stat = float(2.0 * (xlogy(counts, counts) - xlogy(counts, expected)).sum())
     dof = int((((nzx > 0).sum(1) - 1).clip(min=0) * ((nzy > 0).sum(1) - 1).clip(min=0)).sum())
-    p = float(chi2.sf(stat, dof)) if dof > 0 else 1.0
+    p = float(chi2.sf(stat, dof)) if dof > 0 else 0.0  # no degree of freedom: no evidence of independence
     return stat, dof, p
 
 
@@ -128,7 +129,7 @@ def _orient(nodes, adj, sepset, tester: _Tester, max_cond_vars: int, required: s
     g = nx.DiGraph()
     g.add_nodes_from(nodes)
     for u in nodes:
-        for v in adj[u]:
+        for v in sorted(adj[u]):
             if (v, u) not in heads or (u, v) in heads:  # keep u -> v unless only v -> u is implied
                 g.add_edge(u, v)
     return apply_meek_rules(g)
