@@ -48,12 +48,15 @@ def check_constraints(nodes, required_edges, forbidden_edges, max_indegree: int 
     if not nx.is_directed_acyclic_graph(g):
         cycle = " -> ".join([u for u, _ in nx.find_cycle(g)] + [nx.find_cycle(g)[0][0]])
         raise ValueError(f"`required_edges` form a cycle {cycle}; a DAG cannot contain them all")
-    if max_indegree is not None:
-        crowded = {v: d for v, d in g.in_degree() if d > max_indegree}
-        if crowded:
-            raise ValueError(f"`required_edges` give nodes {crowded} (node: parents) more parents than "
-                             f"max_indegree={max_indegree}")
+    _check_indegree(g, max_indegree, "`required_edges` give")
     return required, forbidden
+
+
+def _check_indegree(g: nx.DiGraph, max_indegree: int | None, what: str) -> None:
+    crowded = {v: d for v, d in g.in_degree() if max_indegree is not None and d > max_indegree}
+    if crowded:
+        raise ValueError(f"{what} nodes {crowded} (node: parents) more parents than "
+                         f"max_indegree={max_indegree}")
 
 
 def start_graph(nodes, start, required: set, forbidden: set, max_indegree: int | None) -> nx.DiGraph:
@@ -74,9 +77,5 @@ def start_graph(nodes, start, required: set, forbidden: set, max_indegree: int |
     g.add_edges_from(required)
     if not nx.is_directed_acyclic_graph(g):
         raise ValueError(f"the start graph with the required edges has a cycle: {nx.find_cycle(g)}")
-    if max_indegree is not None:
-        crowded = {v: d for v, d in g.in_degree() if d > max_indegree}
-        if crowded:
-            raise ValueError(f"the start graph gives nodes {crowded} more parents than "
-                             f"max_indegree={max_indegree}")
+    _check_indegree(g, max_indegree, "the start graph gives")
     return g

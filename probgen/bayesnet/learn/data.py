@@ -116,7 +116,11 @@ class DataTable:
         cols = [self.columns[p].numpy() for p in family]  # int64 views, no copies
         flat = cols[0]
         for col, c in zip(cols[1:], cards[1:]):
-            flat = flat * c + col  # (N,)
+            if flat is cols[0]:
+                flat = flat * c  # a new array; then in place: one allocation per family
+            else:
+                flat *= c
+            flat += col  # (N,)
         gaps = [col for p, col in zip(family, cols) if self._gaps[p]]
         if gaps:
             seen = gaps[0] >= 0

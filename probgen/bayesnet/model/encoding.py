@@ -17,8 +17,8 @@ through ``StateEncoder``, under one set of rules:
 4. **Booleans are refused everywhere** (``TypeError``), as Python, NumPy or torch values or columns:
    ``True`` could mean a state named ``"True"`` or index 1. Floats and other types are refused too.
 5. **Missing entries**: in per-row evidence, ``-1``, ``None``, NaN and pandas' NA leave a node unobserved
-   in that row (code ``-1``). Data for learning, rows for ``log_prob`` and observations of the Pyro
-   program must be complete.
+   in that row (code ``-1``); in the data of ``bn.fit`` they are missing cells (``missing=True``). Data
+   for structure learning, rows for ``log_prob`` and observations of the Pyro program must be complete.
 6. An unknown node, an unknown state or an index out of range is a ``ValueError`` that names the node,
    echoes the value and lists the valid states.
 
