@@ -58,6 +58,20 @@ def test_every_data_format_gives_the_same_tables(tmp_path):
     assert _same_tables(bn.fit(str(tmp_path / "rows.csv")), ref)
 
 
+def test_category_columns_in_any_category_order():
+    """Categories in another order than the states, unused categories, gaps: one gather each."""
+    bn = sprinkler()
+    s = bn.sample(500)
+    names = _frame(bn, s)
+    ref = bn.fit(names)
+    shuffled = pd.DataFrame({n: pd.Categorical(names[n], categories=bn.states(n)[::-1] + ["unused"])
+                             for n in bn.nodes})
+    assert _same_tables(bn.fit(shuffled), ref)
+    bad = shuffled.assign(Wet=pd.Categorical(["damp"] + ["dry"] * 499))
+    with pytest.raises(ValueError, match=r"data column 'Wet': unknown state 'damp'.*\(row 0\)"):
+        bn.fit(bad)
+
+
 def test_missing_cells_in_every_format_give_the_same_em_fit(tmp_path):
     bn = sprinkler()
     s = bn.sample(600)

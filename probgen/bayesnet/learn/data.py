@@ -54,18 +54,18 @@ class DataTable:
         states = dict(states or {})
         self.nodes: list[str] = list(data)
         self.states: dict[str, list] = {}
-        self.columns: dict[str, torch.Tensor] = {}
+        self.codes: dict[str, np.ndarray] = {}  # (N,) compact integer codes, -1 where missing
         for n, col in data.items():
-            self.columns[n], self.states[n] = encode_column(n, col, states.get(n), allow_missing)
-        lengths = {len(c) for c in self.columns.values()}
+            self.codes[n], self.states[n] = encode_column(n, col, states.get(n), allow_missing)
+        lengths = {len(c) for c in self.codes.values()}
         if len(lengths) != 1:
-            sizes = {n: len(c) for n, c in self.columns.items()}
+            sizes = {n: len(c) for n, c in self.codes.items()}
             raise ValueError(f"data columns have different lengths: {sizes}")
         self.num_rows = lengths.pop()
         if self.num_rows == 0:
             raise ValueError("data has no rows")
-        self._complete: torch.Tensor | None = None
-        self._gaps = {n: bool(c.numel()) and int(c.min()) < 0 for n, c in self.columns.items()}
+        self.columns = _Int64Columns(self.codes)
+        self._gaps = {n: int(c.min()) < 0 for n, c in self.codes.items()}
 
     def __repr__(self) -> str:
         gaps = f", {self.num_missing_cells} missing cells" if self.num_missing_cells else ""
@@ -78,31 +78,20 @@ class DataTable:
 
     @property
     def num_missing_cells(self) -> int:
-        return sum(int((self.columns[n] < 0).sum()) for n, gap in self._gaps.items() if gap)
+        return sum(int((self.codes[n] < 0).sum()) for n, gap in self._gaps.items() if gap)
 
     def has_missing(self, node: str | None = None) -> bool:
         """Whether ``node``'s column (or any column) has a missing cell."""
         return any(self._gaps.values()) if node is None else self._gaps[node]
 
-    def complete_rows(self) -> torch.Tensor:
-        """bool (N,): the rows without a missing cell."""
-        if self._complete is None:
-            ok = torch.ones(self.num_rows, dtype=torch.bool)
-            for n, gap in self._gaps.items():
-                if gap:
-                    ok &= self.columns[n] >= 0
-            self._complete = ok
-        return self._complete
-
     def require_complete(self, what: str) -> None:
         """Raise a ValueError naming the first column with missing cells (for methods needing whole rows)."""
         for n, gap in self._gaps.items():
             if gap:
-                gone = self.columns[n] < 0
-                row = int(gone.nonzero()[0, 0])
+                gone = self.codes[n] < 0
                 raise ValueError(f"{what} needs complete rows, but data column {n!r} has {int(gone.sum())} "
-                                 f"missing cell(s) (first in row {row}); drop the rows with gaps (e.g. "
-                                 "df.dropna()) or fit tables by EM with bn.fit")
+                                 f"missing cell(s) (first in row {int(np.argmax(gone))}); drop the rows with "
+                                 "gaps (e.g. df.dropna()) or fit tables by EM with bn.fit")
 
     def counts(self, node: str, parents) -> torch.Tensor:
         """Counts N[parent config, state] over the rows where the family is observed, float64
@@ -113,13 +102,10 @@ class DataTable:
         """``counts`` as a NumPy float64 array (no torch call: searches count thousands of families)."""
         family = [*parents, node]
         cards = [len(self.states[p]) for p in family]
-        cols = [self.columns[p].numpy() for p in family]  # int64 views, no copies
+        cols = [self.codes[p] for p in family]
         flat = cols[0]
-        for col, c in zip(cols[1:], cards[1:]):
-            if flat is cols[0]:
-                flat = flat * c  # a new array; then in place: one allocation per family
-            else:
-                flat *= c
+        for col, c in zip(cols[1:], cards[1:]):  # one new array, then in place
+            flat = np.multiply(flat, c, dtype=np.intp) if flat is cols[0] else np.multiply(flat, c, out=flat)
             flat += col  # (N,)
         gaps = [col for p, col in zip(family, cols) if self._gaps[p]]
         if gaps:
@@ -128,6 +114,25 @@ class DataTable:
                 seen &= col >= 0
             flat = flat[seen]
         return np.bincount(flat, minlength=math.prod(cards)).astype(np.float64).reshape(cards)
+
+
+class _Int64Columns(Mapping):
+    """``DataTable.columns``: each column's codes as an int64 tensor (N,), converted on first access."""
+
+    def __init__(self, codes: dict[str, np.ndarray]) -> None:
+        self._codes, self._cache = codes, {}
+
+    def __getitem__(self, n: str) -> torch.Tensor:
+        t = self._cache.get(n)
+        if t is None:
+            t = self._cache[n] = torch.from_numpy(self._codes[n].astype(np.int64, copy=False))
+        return t
+
+    def __iter__(self):
+        return iter(self._codes)
+
+    def __len__(self) -> int:
+        return len(self._codes)
 
 
 def _columns(data) -> dict:
@@ -176,18 +181,50 @@ def _read_csv_plain(path: Path) -> dict:
     return {h: [None if r[j] in na else r[j] for r in body] for j, h in enumerate(header)}
 
 
-def encode_column(n: str, col, states, allow_missing: bool) -> tuple[torch.Tensor, list]:
-    """A column's codes (N,) (-1 where missing) and its states (given, or read off the column)."""
+def encode_column(n: str, col, states, allow_missing: bool) -> tuple[np.ndarray, list]:
+    """A column's codes (N,), a NumPy integer array (-1 where missing), and its states (given, or read off
+    the column). A pandas category column keeps its compact codes: the encoder reads each category once and
+    one gather maps the column."""
     col = _numeric(n, col, allow_missing)
     if states is None:
         states, codes = infer_states(n, col, missing=allow_missing)
         if not states:
             raise ValueError(f"data column {n!r} has no observed value, so its states are unknown; give "
                              "them (states=...) or leave the column out")
-        return codes.cpu(), check_states(states, f"states of {n!r}")
+        return codes.cpu().numpy(), check_states(states, f"states of {n!r}")
     states = check_states(states, f"states of {n!r}")
-    codes = StateEncoder({n: states}).column(n, col, what="data column", missing=allow_missing)
-    return codes.cpu(), states
+    encoder = StateEncoder({n: states})
+    if _is_category(col):
+        return _category_codes(encoder, n, col, allow_missing), states
+    return encoder.column(n, col, what="data column", missing=allow_missing).cpu().numpy(), states
+
+
+def _is_category(col) -> bool:
+    """A pandas Series of category dtype (its ``.array`` is a ``pandas.Categorical``)."""
+    return type(getattr(col, "dtype", None)).__name__ == "CategoricalDtype" and hasattr(col, "array")
+
+
+def _category_codes(encoder: StateEncoder, n: str, col, allow_missing: bool) -> np.ndarray:
+    """The codes of a category column: its categories through the encoder, then one gather of its
+    compact codes (no int64 copy of the column)."""
+    cat = col.array  # the Categorical itself: no Series made on the way
+    try:
+        lut = encoder.column(n, list(cat.categories), what="data column").numpy()  # (K,) per category
+    except (ValueError, TypeError):  # a category that is no state: fine if no row uses it
+        cat = cat.remove_unused_categories()
+        try:
+            lut = encoder.column(n, list(cat.categories), what="data column").numpy()
+        except (ValueError, TypeError):  # used: the encoder's message names the row
+            return encoder.column(n, col.astype(object), what="data column", missing=allow_missing).numpy()
+    codes = cat.codes  # (N,) int8/int16 (a read-only view), -1 where missing
+    if not allow_missing and len(codes) and int(codes.min()) < 0:
+        raise ValueError(f"data column {n!r} has missing values (first in row {int(np.argmax(codes < 0))}); "
+                         "every row needs a state here")
+    if np.array_equal(lut, np.arange(len(lut))):
+        return codes  # categories in state order: the codes as they are
+    dtype = np.int8 if len(encoder.states[n]) < 127 else np.int32
+    lut = np.append(lut, -1).astype(dtype)  # index -1 (missing) picks the appended -1
+    return lut[codes]
 
 
 def _numeric(n: str, col, allow_missing: bool):

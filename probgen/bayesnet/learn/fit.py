@@ -182,7 +182,7 @@ def _empty_columns(table: DataTable, latent: set) -> set[str]:
     """Declared latent nodes whose column is entirely missing; any other all-missing column is an error."""
     out = set()
     for n in list(table.nodes):
-        if table.has_missing(n) and not bool((table.columns[n] >= 0).any()):
+        if table.has_missing(n) and not bool((table.codes[n] >= 0).any()):
             if n not in latent:
                 raise ValueError(f"data column {n!r} has no observed cell; declare the node latent "
                                  f"(latent={{{n!r}}}) or drop the column")
