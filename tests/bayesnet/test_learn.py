@@ -104,7 +104,7 @@ def test_data_errors():
     g = nx.DiGraph([("A", "B")])
     with pytest.raises(ValueError, match=r"nodes \['B'\] of the structure have no column"):
         fit_parameters(g, {"A": [0, 1]})
-    with pytest.raises(ValueError, match="fit_parameters needs complete rows, but data column 'A' has 1"):
+    with pytest.raises(ValueError, match="data column 'A' has missing values"):
         fit_parameters(g, pd.DataFrame({"A": ["x", None], "B": ["y", "z"]}))
     with pytest.raises(ValueError, match="different lengths"):
         fit_parameters(g, {"A": [0, 1], "B": [0]})

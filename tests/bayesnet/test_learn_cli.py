@@ -59,7 +59,7 @@ def test_learn_writes_a_network(asia_csv, tmp_path, capsys):
                                                                    "method='pc'"),
     (["bn", "learn", "{rows}", "--required", "smoke->xray", "--forbidden", "smoke->xray"],
      "both required and forbidden"),
-    (["bn", "learn", "{gaps}"], "structure learning needs complete rows"),
+    (["bn", "learn", "{gaps}"], "data column 'asia' has missing values"),
     (["bn", "fit", "asia", "{rows}", "--max-iter", "-3", "--method", "em"], "`max_iter` must be an int >= 1"),
     (["bn", "fit", "asia", "{rows}", "--method", "bayes", "--ess", "-1"], "`equivalent_sample_size` must be"),
     (["bn", "fit", "asia", "nothing.csv"], "no CSV file at 'nothing.csv'"),

@@ -4,9 +4,10 @@ Data is a table of rows: a dict node -> column, a pandas DataFrame (one column p
 CSV file with a header row. Columns go through the state encoder (``probgen.bayesnet.model.encoding``): an
 integer tensor holds state codes; any other column holds state names or indices by the encoder's rules
 (a pandas category column through its categories, an object column through ``pandas.factorize``, never
-a Python loop over rows). A float column of whole numbers, what pandas makes of an integer column with
-gaps, is read as integers. When a node's states are not given, they are read off its column (a tensor's
-are ``range(max + 1)``, any other column's its distinct values, sorted).
+a Python loop over rows). Where gaps are allowed (``bn.fit``), a float column of whole numbers, what
+pandas makes of an integer column with gaps, is read as integers. When a node's states are not given,
+they are read off its column (a tensor's are ``range(max + 1)``, any other column's its distinct values,
+sorted).
 
 Missing cells (``None``, NaN, pandas' NA, ``-1`` in an integer column or tensor; in a CSV file an empty
 cell or ``NA``, ``NaN``, ``nan``, ``?``) are coded -1 where a ``DataTable`` allows them
@@ -228,12 +229,12 @@ def _category_codes(encoder: StateEncoder, n: str, col, allow_missing: bool) -> 
 
 
 def _numeric(n: str, col, allow_missing: bool):
-    """Float columns of whole numbers (NumPy or pandas; NaN allowed) and pandas' nullable integer columns
-    as int64 arrays, -1 where a cell is missing; any other column unchanged. A fractional value is a
-    TypeError, a missing cell where none is allowed a ValueError, each naming the column and the row."""
+    """Where gaps are allowed (``bn.fit``): float columns of whole numbers (NumPy or pandas, NaN for gaps)
+    and pandas' nullable integer columns as int64 arrays, -1 where a cell is missing; any other column
+    unchanged. A fractional value is a TypeError naming the column and the row."""
     dtype = getattr(col, "dtype", None)
-    if isinstance(col, torch.Tensor) or getattr(dtype, "kind", "") not in "fiu" or dtype is None:
-        return col
+    if not allow_missing or isinstance(col, torch.Tensor) or getattr(dtype, "kind", "") not in list("fiu"):
+        return col  # complete data keeps the encoder's rule: floats are refused
     if dtype.kind in "iu" and isinstance(dtype, np.dtype):
         return col  # plain integers (NumPy or pandas): the encoder's fast path
     if hasattr(col, "to_numpy"):  # pandas: float64, Float64 or Int64 with NA
@@ -248,9 +249,6 @@ def _numeric(n: str, col, allow_missing: bool):
         row = int(np.argmax(bad))
         raise TypeError(f"data column {n!r}: {float(arr[row])!r} (row {row}) is not a state; a float column "
                         "must hold whole state indices (NaN for missing cells)")
-    if nan.any() and not allow_missing:
-        raise ValueError(f"data column {n!r} has missing values (NaN, first in row {int(np.argmax(nan))}); "
-                         "every row needs a state here")
     return np.where(nan, -1, arr).astype(np.int64)
 
 

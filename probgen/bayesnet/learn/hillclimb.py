@@ -200,7 +200,7 @@ def hill_climb(data, *, score: str = "bic", states=None, start: nx.DiGraph | Non
         The learned ``nx.DiGraph`` (nodes in the data's column order).
     """
     check_choice("score", score, SCORES)
-    table = as_table(data, states, allow_missing=True)
+    table = as_table(data, states)
     table.require_complete("structure learning")
     if max_indegree is not None:
         max_indegree = check_int("max_indegree", max_indegree, 0)

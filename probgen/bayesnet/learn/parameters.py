@@ -112,7 +112,7 @@ def fit_parameters(structure, data, *, states: Mapping | None = None, prior: str
     prior, ess = check_prior(prior, equivalent_sample_size, pseudo_counts)
     if isinstance(structure, BayesNet) and states is None:
         states = {n: structure.states(n) for n in structure.nodes}
-    table = as_table(data, states, allow_missing=True)
+    table = as_table(data, states)
     table.require_complete("fit_parameters")
     graph, parents = structure_parents(structure, table)
     g = nx.DiGraph()

@@ -155,7 +155,7 @@ def pc(data, *, ci_test: str = "chi-square", significance_level: float = 0.01, m
     check_choice("ci_test", ci_test, CI_TESTS)
     alpha = check_float("significance_level", significance_level, 0, 1, low_open=True, high_open=True)
     max_cond_vars = check_int("max_cond_vars", max_cond_vars, 0)
-    table = as_table(data, states, allow_missing=True)
+    table = as_table(data, states)
     table.require_complete("structure learning")
     nodes = table.nodes
     required, forbidden = check_constraints(nodes, required_edges, forbidden_edges, None)

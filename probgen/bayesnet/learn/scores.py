@@ -70,7 +70,7 @@ def score(structure, data, *, score: str = "bic", states: Mapping | None = None,
     """
     check_choice("score", score, SCORES)
     ess = check_float("equivalent_sample_size", equivalent_sample_size, 0, low_open=True)
-    table = as_table(data, states, allow_missing=True)
+    table = as_table(data, states)
     table.require_complete("score")
     graph, parents = structure_parents(structure, table)
     return sum(local_score(table, n, parents[n], score, ess) for n in graph.nodes)

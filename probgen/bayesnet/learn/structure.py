@@ -59,7 +59,7 @@ def learn_structure(data, method: str = "hill-climb", *, score: str | None = Non
                         f"{sorted(_SEARCH_ONLY + _PC_ONLY)}")
     if foreign:
         raise ValueError(f"options {foreign} do not apply to method={method!r}")
-    table = as_table(data, states, allow_missing=True)
+    table = as_table(data, states)
     if method == "pc":
         return pc(table, required_edges=required_edges, forbidden_edges=forbidden_edges, **options)
     options.setdefault("tabu_steps", 30 if method == "tabu" else 0)
@@ -76,7 +76,7 @@ def learn_network(data, *, graph: nx.DiGraph | None = None, method: str = "hill-
     Extra keywords go to ``learn_structure``; the BDeu ``equivalent_sample_size`` serves both the score
     and the tables.
     """
-    table = as_table(data, states, allow_missing=True)
+    table = as_table(data, states)
     if graph is None:
         if method != "pc":
             search.setdefault("equivalent_sample_size", equivalent_sample_size)
