@@ -1,4 +1,4 @@
-"""``probgen bn info|query|map|sample|draw NETWORK`` and ``probgen train bn --data rows.csv``.
+"""``probgen bn info|query|map|sample|draw NETWORK``, ``probgen bn fit|learn`` and ``probgen train bn``.
 
 NETWORK is a BIF file (``.bif`` or ``.bif.gz``) or the name of a bundled network (``asia``, ``alarm``, or
 any of pgmpy's if it is installed). Evidence is given as ``NODE=STATE`` words; the state is read by the
@@ -265,6 +265,9 @@ def register(train, top) -> None:
     p.add_argument("--highlight", nargs="*", help="nodes to colour")
     p.add_argument("--title", help="title above the drawing")
     p.set_defaults(func=_draw)
+    from probgen.bayesnet.learn.commands import add_commands  # `bn fit` and `bn learn` (no torch)
+
+    add_commands(sub)
 
 
 def demo(run, quick: bool) -> str:

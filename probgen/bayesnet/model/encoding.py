@@ -17,8 +17,8 @@ through ``StateEncoder``, under one set of rules:
 4. **Booleans are refused everywhere** (``TypeError``), as Python, NumPy or torch values or columns:
    ``True`` could mean a state named ``"True"`` or index 1. Floats and other types are refused too.
 5. **Missing entries**: in per-row evidence, ``-1``, ``None``, NaN and pandas' NA leave a node unobserved
-   in that row (code ``-1``). Data for learning, rows for ``log_prob`` and observations of the Pyro
-   program must be complete.
+   in that row (code ``-1``); in the data of ``bn.fit`` they are missing cells (``missing=True``). Data
+   for structure learning, rows for ``log_prob`` and observations of the Pyro program must be complete.
 6. An unknown node, an unknown state or an index out of range is a ``ValueError`` that names the node,
    echoes the value and lists the valid states.
 
@@ -152,6 +152,8 @@ class StateEncoder:
             except (ValueError, TypeError) as e:
                 row = int(np.argmax(inverse == j))
                 raise type(e)(f"{e} (row {row})") from None
+        if np.array_equal(codes, np.arange(len(codes))):  # e.g. categories in state order: no gather
+            return torch.from_numpy(inverse)
         return torch.from_numpy(codes[inverse])
 
     def _entry(self, node: str, value, what: str, missing: bool) -> int:
@@ -184,21 +186,32 @@ class StateEncoder:
 
 
 # ------------------------------------------------------------------------------------- data, no states
-def infer_states(node: str, column, what: str = "data column") -> tuple[list, torch.Tensor]:
+def infer_states(node: str, column, what: str = "data column", *, missing: bool = False
+                 ) -> tuple[list, torch.Tensor]:
     """States read off a column of data, and its codes: ``(states, int64 (N,))``.
 
     A tensor holds codes, so its states are ``range(max + 1)``; any other column's states are its
-    distinct values, sorted (ints before strings). Missing values, booleans and floats are refused.
+    distinct values, sorted (ints before strings). Booleans and floats are refused. Missing values
+    (``None``, NaN, pandas' NA, and ``-1`` in an integer column or tensor) are refused, or with
+    ``missing=True`` coded -1 and left out of the states (a column with no observed value then has
+    no states: ``[]``).
     """
     if isinstance(column, torch.Tensor):
-        codes = _code_tensor(node, column, what, None, missing=False)
-        return list(range(int(codes.max()) + 1 if codes.numel() else 1)), codes
+        codes = _code_tensor(node, column, what, None, missing=missing)
+        top = int(codes.max()) if codes.numel() else 0
+        return (list(range(top + 1)) if top >= 0 else []), codes
     values, inverse = _distinct(column, node, what)
-    values = [_state_value(node, v, what) for v in values]
-    order = sorted(range(len(values)), key=lambda j: (str(type(values[j])), values[j]))
-    rank = np.empty(len(values), dtype=np.int64)
-    rank[order] = np.arange(len(values))
-    return [values[j] for j in order], torch.from_numpy(rank[inverse])
+    gone = [_is_missing(v) or (missing and _is_minus_one(v)) for v in values] if missing else []
+    kept = [j for j in range(len(values)) if not (gone and gone[j])]
+    named = {j: _state_value(node, values[j], what) for j in kept}
+    order = sorted(kept, key=lambda j: (str(type(named[j])), named[j]))
+    rank = np.full(len(values), -1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return [named[j] for j in order], torch.from_numpy(rank[inverse])
+
+
+def _is_minus_one(v) -> bool:
+    return isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_) and v == -1
 
 
 def _state_value(node: str, value, what: str):

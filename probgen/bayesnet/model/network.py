@@ -56,6 +56,7 @@ class BayesNet:
         self._cpds: dict[str, TabularCPD] = {n: self.graph.nodes[n]["cpd"] for n in self.nodes}
         self.encoder = StateEncoder({n: self._cpds[n].states for n in self.nodes})
         self._derived: dict = {}  # tables derived from the CPTs (sampling, log-probabilities)
+        self.fit_info = None  # set by fit(): what the estimate did (learn.em.EMResult)
 
     # ----------------------------------------------------------------------------------------- accessors
     def _node(self, n) -> TabularCPD:
@@ -181,6 +182,44 @@ class BayesNet:
         from probgen.bayesnet.approx.weighting import likelihood_weighting
 
         return likelihood_weighting(self, evidence, targets, num_samples=num_samples, **kw)
+
+    # ------------------------------------------------------------------------------------------ learning
+    def fit(self, data, *, method: str = "mle", prior: str | None = None,
+            equivalent_sample_size: float = 10.0, pseudo_counts=None, latent=None, init=None,
+            ignore_extra: bool = False, max_iter: int = 100, tol: float = 1e-6,
+            n_restarts: int | None = None, generator: torch.Generator | None = None) -> BayesNet:
+        """A new network with this one's graph and states and every table re-estimated from ``data``.
+
+        Args:
+            data: a pandas DataFrame (state names, category columns or integer codes), a dict node ->
+                column (tensors of codes, arrays, lists) or a CSV path. Missing cells are NaN, None or
+                pandas' NA (-1 in integer tensors and arrays).
+            method: "mle" (maximum likelihood), "bayes" (posterior mean under a Dirichlet prior) or "em"
+                (expectation-maximisation; chosen with a logged note when cells are missing or nodes
+                are latent).
+            prior: "bdeu" (default for "bayes"), "k2" or "dirichlet" (with ``pseudo_counts``: a number, or
+                dict node -> number or table of the CPT's shape); EM uses it in its M-step.
+            equivalent_sample_size: the ESS of "bdeu" (> 0).
+            latent: nodes without a column, fitted by EM from random starts (identifiable only up to a
+                relabelling of their states). A node without a column that is not declared is an error.
+            init: EM's first start: "network" (this network's tables) or dict node -> TabularCPD or table;
+                a node named here without a column is latent.
+            ignore_extra: drop data columns that are not nodes (otherwise an error naming them).
+            max_iter, tol: EM stops after ``max_iter`` iterations or when the relative change of the
+                log-likelihood (plus the log prior) is at most ``tol``.
+            n_restarts: EM starts (default 5 with latent nodes, else 1); the best likelihood is kept.
+            generator: the random source of EM's random starts.
+
+        Returns:
+            The fitted BayesNet; its ``fit_info`` says what was done (``method``, the EM
+            ``log_likelihood`` trace, ``converged``, ``iterations``, ``restart_log_likelihoods``).
+        """
+        from probgen.bayesnet.learn.fit import fit_network
+
+        return fit_network(self, data, method=method, prior=prior,
+                           equivalent_sample_size=equivalent_sample_size, pseudo_counts=pseudo_counts,
+                           latent=latent, init=init, ignore_extra=ignore_extra, max_iter=max_iter, tol=tol,
+                           n_restarts=n_restarts, generator=generator)
 
     # ------------------------------------------------------------------------------------- graph queries
     def intervene(self, interventions: dict) -> BayesNet:
