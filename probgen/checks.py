@@ -185,6 +185,9 @@ def check_output_folder(name: str, path: str | os.PathLike) -> Path:
     """``path`` as a folder to write into (a run folder), checked before any work: not a file, no file where
     one of its folders should be, and the nearest existing folder writable. Nothing is created (the
     caller creates it when it writes). Else a ValueError naming ``name``."""
+    if not isinstance(path, str | os.PathLike):
+        raise ArgumentTypeError(f"`{name}` must be a folder path (a str or a pathlib.Path), got "
+                                f"{type(path).__name__}")
     p = Path(path)
     if p.exists() and not p.is_dir():
         raise ValueError(f"`{name}` {str(p)!r} is a file, not a folder; give a folder (it is created if "

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from probgen.checks import ArgumentTypeError, config_from_dict
+from probgen.checks import ArgumentTypeError, check_output_folder, config_from_dict
 from probgen.errors import ProbgenError
 
 T = TypeVar("T")
@@ -92,11 +92,14 @@ def resolve_run_config(cls: type[T], config: T | dict | None, out: str | Path | 
             from the data set, as the saved configuration has it).
 
     Raises:
-        ValueError: a field is invalid, or a key that may not change on resume differs from the run's.
+        ValueError: a field is invalid, a key that may not change on resume differs from the run's, or
+            ``out`` is not a folder that can be written (``probgen.checks.check_output_folder``).
     """
     if config is not None and not isinstance(config, cls | dict):
         raise ArgumentTypeError(f"`config` must be a {cls.__name__}, a dict of its fields or None, got "
                                 f"{type(config).__name__}")
+    if out is not None:
+        check_output_folder("out", out)  # a path, and no file in the way (before any work)
     saved = saved_config(out) if resume else None
     if isinstance(config, cls):
         cfg = config

@@ -93,3 +93,18 @@ def test_an_int_label_for_the_gan_program_means_a_whole_batch_of_that_class(mode
     """GAN.model(n, y=1) checked the int but passed it on unconverted (a TypeError inside embedding)."""
     x = models["cgan"].model(3, y=1)
     assert x.shape == (3, 1, 28, 28)
+
+
+@pytest.mark.parametrize("family", ["vae", "gan", "ddpm"])
+def test_the_trainers_check_their_run_folder_first(tmp_path, family):
+    from probgen.diffusion.train import train_ddpm
+    from probgen.gan.loop import train_gan
+    from probgen.vae.train import train_vae
+
+    train = {"vae": train_vae, "gan": train_gan, "ddpm": train_ddpm}[family]
+    with pytest.raises(TypeError, match=r"`out` must be a folder path \(a str or a pathlib.Path\), got int"):
+        train({}, 123)
+    (tmp_path / "file").write_text("mine")
+    with pytest.raises(ValueError, match=r"`out` '.*file/run' cannot be created: '.*file' is a file"):
+        train({}, tmp_path / "file" / "run")
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]
