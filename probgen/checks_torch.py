@@ -123,23 +123,28 @@ def check_steps(t, timesteps: int, batch: int, *, name: str = "t", who: str = "t
 
     Returns an int64 tensor (on ``t``'s device).
     """
-    if isinstance(t, int) and not isinstance(t, bool):
-        t = torch.full((batch,), t, dtype=torch.int64)
-    if not isinstance(t, torch.Tensor):
-        raise ArgumentTypeError(f"`{name}` must be a ({batch},) integer tensor of 0-based steps, got "
-                                f"{type(t).__name__}")
-    if t.dtype not in _LABEL_DTYPES:
-        raise ArgumentTypeError(f"`{name}` must hold integer 0-based steps, got dtype {t.dtype}; use "
-                                f"{name}.long()")
-    if tuple(t.shape) != (batch,):
-        raise ValueError(f"`{name}` has shape {tuple(t.shape)} but the batch has {batch} entries; pass one "
-                         "step per image")
+    return _indices(t, timesteps, batch, name=name, who=who, noun="step", unit="steps").long()
+
+
+def _indices(v, limit: int, batch: int, *, name: str, who: str, noun: str, unit: str) -> torch.Tensor:
+    """One integer per image in [0, limit) (labels, diffusion steps): a (batch,) tensor, or an int for all."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        v = torch.full((batch,), v, dtype=torch.int64)
+    what = "class labels" if noun == "label" else "0-based steps"
+    if not isinstance(v, torch.Tensor):
+        raise ArgumentTypeError(f"`{name}` must be a ({batch},) integer tensor of {what}, got "
+                                f"{type(v).__name__}")
+    if v.dtype not in _LABEL_DTYPES:
+        raise ArgumentTypeError(f"`{name}` must hold integer {what}, got dtype {v.dtype}; use {name}.long()")
+    if tuple(v.shape) != (batch,):
+        raise ValueError(f"`{name}` has shape {tuple(v.shape)} but the batch has {batch} entries; pass one "
+                         f"{noun} per image")
     if batch and not torch.jit.is_tracing():
-        lo, hi = (int(v) for v in torch.aminmax(t))
-        if lo < 0 or hi >= timesteps:
-            raise ValueError(f"`{name}` holds steps in [{lo}, {hi}] but {who} has {timesteps} steps; steps "
-                             f"must lie in [0, {timesteps})")
-    return t.long()
+        lo, hi = (int(x) for x in torch.aminmax(v))
+        if lo < 0 or hi >= limit:
+            raise ValueError(f"`{name}` holds {noun}s in [{lo}, {hi}] but {who} has {limit} {unit}; {noun}s "
+                             f"must lie in [0, {limit})")
+    return v
 
 
 def _check_shape(x: torch.Tensor, shape: tuple[int, ...], name: str, who: str) -> None:
@@ -205,20 +210,4 @@ def check_labels(y, num_classes: int | None, batch: int, *, name: str = "y",
     if y is None:
         raise ValueError(f"{who} is class-conditional (`num_classes`={num_classes}) and needs labels: pass "
                          f"`{name}`, a ({batch},) integer tensor of labels in [0, {num_classes})")
-    if isinstance(y, int) and not isinstance(y, bool):
-        y = torch.full((batch,), y, dtype=torch.int64)
-    if not isinstance(y, torch.Tensor):
-        raise ArgumentTypeError(f"`{name}` must be a ({batch},) integer tensor of labels, got "
-                                f"{type(y).__name__}")
-    if y.dtype not in _LABEL_DTYPES:
-        raise ArgumentTypeError(f"`{name}` must hold integer class labels, got dtype {y.dtype}; "
-                                f"use {name}.long()")
-    if tuple(y.shape) != (batch,):
-        raise ValueError(f"`{name}` has shape {tuple(y.shape)} but the batch has {batch} entries; pass one "
-                         "label per image")
-    if batch:
-        lo, hi = (int(v) for v in torch.aminmax(y))
-        if lo < 0 or hi >= num_classes:
-            raise ValueError(f"`{name}` holds labels in [{lo}, {hi}] but {who} has {num_classes} classes; "
-                             f"labels must lie in [0, {num_classes})")
-    return y
+    return _indices(y, num_classes, batch, name=name, who=who, noun="label", unit="classes")
