@@ -68,10 +68,9 @@ def test_an_invalid_config_file_is_named(tmp_path, capsys, text, match):
 def test_a_config_file_that_is_missing_or_a_folder(tmp_path, capsys):
     out = ["--out", str(tmp_path / "run")]
     _one_line_error(capsys, [*VAE, "--config", str(tmp_path / "nope.json"), *out],
-                    f"`--config` {str(tmp_path / 'nope.json')!r} does not exist", tmp_path)
+                    f"`--config` {str(tmp_path / 'nope.json')!r}: no such file", tmp_path)
     _one_line_error(capsys, [*VAE, "--config", str(tmp_path), *out],
-                    f"`--config` {str(tmp_path)!r} is a folder; pass a JSON file of VAEConfig fields",
-                    tmp_path)
+                    f"`--config` {str(tmp_path)!r} is a folder; give a file", tmp_path)
     (tmp_path / "ok.json").write_text(json.dumps({"lr": 0.002}))  # and a valid one is used
     assert main(["--quiet", *VAE, "--config", str(tmp_path / "ok.json"), *out]) == 0
     assert json.loads((tmp_path / "run" / "config.json").read_text())["lr"] == 0.002

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from probgen.checks import ArgumentTypeError, check_output_folder, config_from_dict
+from probgen.checks import ArgumentTypeError, check_input_file, check_output_folder, config_from_dict
 from probgen.errors import ProbgenError
 
 T = TypeVar("T")
@@ -35,16 +35,12 @@ def config_dict(config: Any) -> dict[str, Any]:
     return plain(dataclasses.asdict(config))
 
 
-def read_config_file(path: str | Path, what: str = "configuration", option: str = "`--config`") -> dict:
-    """The JSON object in the file ``path`` (e.g. ``--config run.json``); a missing or unreadable file,
-    invalid JSON (with the line and column of the error) or another JSON value is one ``ProbgenError``
-    naming ``option`` and the file."""
-    path = Path(path)
-    name = f"{option} {str(path)!r}"
-    if path.is_dir():
-        raise ProbgenError(f"{name} is a folder; pass a JSON file of {what} fields")
-    if not path.is_file():
-        raise ProbgenError(f"{name} does not exist")
+def read_config_file(path: str | Path, what: str = "configuration", option: str = "--config") -> dict:
+    """The JSON object in the file ``path`` (e.g. ``--config run.json``); a missing file or a folder
+    (``probgen.checks.check_input_file``), an unreadable file, invalid JSON (with the line and column of the
+    error) or another JSON value is one ``ProbgenError`` naming ``option`` and the file."""
+    path = check_input_file(option, path)
+    name = f"`{option}` {str(path)!r}"
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
