@@ -84,13 +84,18 @@ class RunDir:
             return list(csv.DictReader(f))
 
     def truncate_metrics(self, key: str, upto: float) -> None:
-        """Drop rows whose ``key`` exceeds ``upto`` (used when resuming from an earlier checkpoint)."""
+        """Drop rows whose ``key`` exceeds ``upto`` (used when resuming from an earlier checkpoint), and a
+        last row that a killed process left half-written (no final newline, or ``key`` unreadable)."""
         if not self.write:
             return
         rows = self.read_metrics()
-        if rows:
-            kept = [r for r in rows if r.get(key, "") == "" or float(r[key]) <= upto]
-            self._rewrite(list(rows[0].keys()), kept)
+        if not rows:
+            return
+        fields = list(rows[0].keys())
+        if not self.metrics_path.read_bytes().endswith(b"\n"):
+            rows = rows[:-1]  # an append cut short
+        kept = [r for r in rows if r.get(key, "") == "" or _at_most(r[key], upto)]
+        self._rewrite(fields, kept)
 
     def _rewrite(self, fields: list[str], rows: list[dict]) -> None:
         buf = io.StringIO(newline="")
@@ -138,3 +143,11 @@ def _write_atomic(path: Path, text: str) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _at_most(text: str | None, upto: float) -> bool:
+    """``float(text) <= upto``; False for text that is not a number (a row cut short)."""
+    try:
+        return float(text) <= upto
+    except (TypeError, ValueError):
+        return False

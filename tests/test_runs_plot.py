@@ -94,3 +94,19 @@ def test_opening_a_run_removes_only_the_temporaries_of_killed_writes(tmp_path):
     run.log(step=2, loss=0.25, acc=1.0)  # a rewrite of metrics.csv
     leftovers = [p.name for p in (tmp_path / "r").iterdir() if p.name.endswith(".tmp")]
     assert leftovers == ["notes.tmp"]  # config.json and metrics.csv are replaced atomically
+
+
+def test_a_resume_drops_a_metrics_row_that_a_kill_cut_short(tmp_path):
+    run = RunDir(tmp_path / "r")
+    for step in (1, 2, 3):
+        run.log(step=step, loss=0.5)
+    with run.metrics_path.open("a") as f:
+        f.write("4,0.4")  # killed in the middle of an append: no newline
+    RunDir(tmp_path / "r", resume=True).truncate_metrics("step", 3)
+    assert [r["step"] for r in run.read_metrics()] == ["1", "2", "3"]
+    with run.metrics_path.open("a") as f:
+        f.write("x\n")  # a row whose step is not a number
+    run.truncate_metrics("step", 3)
+    assert [r["step"] for r in run.read_metrics()] == ["1", "2", "3"]
+    run.log(step=4, loss=0.25)
+    assert run.metrics_path.read_text().splitlines()[-1] == "4,0.25"
