@@ -121,7 +121,7 @@ def complete(model, y: torch.Tensor, operator, num_samples: int = 8, method: str
         raise ProbgenError(f"method='ddnm' needs a linear `operator` with a pseudo-inverse, got {operator!r}")
     seed = None if seed is None else check_int("seed", seed, 0)
     device = _param(model).device
-    labels = check_labels(labels, model.num_classes, len(y), who=f"this {fam.upper()}")
+    labels = check_labels(labels, model.num_classes, len(y), name="labels", who=f"this {fam.upper()}")
     labels = None if labels is None else labels.to(device)
     y = y.to(device, _param(model).dtype)
     if operator.linear:
