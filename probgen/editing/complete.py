@@ -95,7 +95,7 @@ def complete(model, y: torch.Tensor, operator, num_samples: int = 8, method: str
         keep_observed: for a ``Mask``, set the observed pixels of each completion to y.
         return_info: also return a dict of diagnostics (``ess`` (B,) for "is", ``final_loss`` for "svi",
             ``step_size``/``warmup_acceptance`` for "nuts", ``steps`` for the DDPM).
-        **kw: the method's options: "is" ``proposals`` (1000), ``rounds`` (3), ``chunk_size``; "svi"
+        **kw: the method's options: "is" ``proposals`` (1000), ``rounds`` (5), ``chunk_size``; "svi"
             ``steps`` (500), ``lr`` (0.05), ``particles`` (4), ``guide`` ("mvn" or "diag"); "nuts"
             ``warmup_steps`` (200), ``max_tree_depth`` (6), ``target_accept_prob``; DDPM ``steps`` (reverse
             steps; None: all T), "dps" ``dps_step`` ("score"/"chung"), ``prior_var``, ``zeta``,
