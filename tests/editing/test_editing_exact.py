@@ -99,3 +99,17 @@ def test_ddpm_samplers_match_exact_posterior(method, op_name, sigma, kw):
     means, cov = pixel_posterior(op, y, ((m + 1) / 2).double().reshape(1, -1), 0.09 / 4, sigma)
     mean_err, cov_err = errors(x.double().flatten(2), means, cov)
     assert mean_err < 0.1 and cov_err < 0.15, (mean_err, cov_err)
+
+
+def test_dps_chung_step_pulls_towards_the_observation():
+    """DPS's own step (no exactness claim): the residual ||A x - y|| falls well below the prior's."""
+    ddpm, _ = gaussian_ddpm(v=0.09)
+    op = ops()["down"]
+    y = observe(op, sigma=0.0)
+
+    def rms(zeta):
+        x = (ed_diffusion.sample_x(ddpm, y, op, 0.0, None, 200, "dps", dps_step="chung", zeta=zeta) + 1) / 2
+        return (op.apply(x) - y).pow(2).mean().sqrt().item()
+
+    free, guided = rms(0.0), rms(0.5)
+    assert guided < 0.3 * free, (guided, free)
