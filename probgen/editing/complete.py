@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from contextlib import nullcontext
 
 import torch
@@ -16,6 +17,14 @@ METHODS: dict[str, tuple[str, ...]] = {
     "vae": ("is", "svi", "nuts"),
     "gan": ("svi", "nuts"),
     "ddpm": ("dps", "ddnm", "repaint"),
+}
+OPTIONS: dict[str, tuple[str, ...]] = {  # the keyword options of each method
+    "is": ("proposals", "rounds", "chunk_size"),
+    "svi": ("steps", "lr", "particles", "guide", "init_loc", "init_scale"),
+    "nuts": ("warmup_steps", "max_tree_depth", "target_accept_prob"),
+    "dps": ("steps", "dps_step", "prior_var", "zeta", "guidance_scale"),
+    "ddnm": ("steps",),
+    "repaint": ("steps", "resample"),
 }
 _NOISELESS = ("ddnm", "repaint")  # methods that model y = A(x) exactly (sigma_y = 0 only)
 _NEED_NOISE = {"gan": 0.05}  # default sigma_y where the observation must be noisy
@@ -117,6 +126,12 @@ def complete(model, y: torch.Tensor, operator, num_samples: int = 8, method: str
                                                                                          return_info)
     method = _method(fam, method, operator, sigma_y)
     sigma = _sigma(fam, method, sigma_y)
+    for key in kw:
+        close = difflib.get_close_matches(key, OPTIONS[method], n=1)
+        if key not in OPTIONS[method]:
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ArgumentTypeError(f"method={method!r} has no option `{key}`; its options are "
+                                    f"{list(OPTIONS[method])}{hint}")
     if method == "ddnm" and not operator.linear:
         raise ProbgenError(f"method='ddnm' needs a linear `operator` with a pseudo-inverse, got {operator!r}")
     seed = None if seed is None else check_int("seed", seed, 0)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import torch
 
+from probgen.checks import check_int
 from probgen.editing import latent
 from probgen.editing.operators import Mask
 from probgen.errors import ProbgenError
@@ -81,6 +82,8 @@ def start(vae, y, op, y1h) -> torch.Tensor:
 def importance(vae, y, op, sigma_y: float, y1h, num_samples: int, *, proposals: int = 1000, rounds: int = 5,
                chunk_size: int = 4096, info: dict | None = None) -> torch.Tensor:
     """z (num_samples, B, z_dim) by self-normalised importance sampling (see the module docstring)."""
+    proposals, rounds = check_int("proposals", proposals, 1), check_int("rounds", rounds, 1)
+    chunk_size = check_int("chunk_size", chunk_size, 1)
     log_lik = observation_log_lik(vae, y, op, sigma_y)
     x = start(vae, y, op, y1h)
     loc, scale = vae.encoder(x, y1h)  # the first proposal: the encoder on the filled-in observation

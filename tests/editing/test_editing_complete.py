@@ -130,6 +130,10 @@ def test_bad_inputs_name_the_argument(models):
         complete(vae, y, mask, labels=torch.zeros(2, dtype=torch.long))
     with pytest.raises(ValueError, match="`num_samples`"):
         complete(vae, y, mask, num_samples=0)
+    with pytest.raises(TypeError, match="no option `step`.*did you mean 'steps'"):
+        complete(vae, y, mask, method="svi", step=3)
+    with pytest.raises(ValueError, match="`proposals`"):
+        complete(vae, y, mask, proposals=0)
     bern = VAE(x_shape=SHAPE, z_dim=2, hidden=8)
     with pytest.raises(ProbgenError, match="`sigma_y`=0.1 is not supported for a Mask on a 'bernoulli'"):
         complete(bern, y, mask, sigma_y=0.1)
