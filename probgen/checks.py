@@ -202,6 +202,19 @@ def check_output_folder(name: str, path: str | os.PathLike) -> Path:
     return p
 
 
+def check_fresh_run(name: str, path: str | os.PathLike, *, resume: bool, overwrite: bool) -> None:
+    """Refuse to start a new run in a folder that holds an earlier run's checkpoints, unless the caller asked
+    to continue it (``resume``) or to replace it (``overwrite``): a training command never deletes a saved
+    run by accident. Else a ValueError naming ``name`` and both ways on."""
+    ckpts = Path(path) / "checkpoints"
+    if resume or overwrite or not ckpts.is_dir():
+        return
+    found = sorted(p.name for p in ckpts.glob("*.pt"))
+    if found:
+        raise ValueError(f"`{name}` {str(path)!r} already holds a run (checkpoints/{found[0]}); add --resume to "
+                         "continue it, --overwrite to replace it, or give another folder")
+
+
 def _range_text(low: int | None, high: int | None) -> str:
     if low is not None and high is not None:
         return f" in [{low}, {high}]"
