@@ -20,7 +20,7 @@ METHODS: dict[str, tuple[str, ...]] = {
 }
 OPTIONS: dict[str, tuple[str, ...]] = {  # the keyword options of each method
     "is": ("proposals", "rounds", "chunk_size"),
-    "svi": ("steps", "lr", "particles", "guide", "init_loc", "init_scale"),
+    "svi": ("steps", "lr", "particles", "guide", "init_loc", "init_scale", "restarts"),
     "nuts": ("warmup_steps", "max_tree_depth", "target_accept_prob"),
     "dps": ("steps", "dps_step", "prior_var", "zeta", "guidance_scale"),
     "ddnm": ("steps",),
@@ -105,10 +105,10 @@ def complete(model, y: torch.Tensor, operator, num_samples: int = 8, method: str
         return_info: also return a dict of diagnostics (``ess`` (B,) for "is", ``final_loss`` for "svi",
             ``step_size``/``warmup_acceptance`` for "nuts", ``steps`` for the DDPM).
         **kw: the method's options: "is" ``proposals`` (1000), ``rounds`` (5), ``chunk_size``; "svi"
-            ``steps`` (500), ``lr`` (0.05), ``particles`` (4), ``guide`` ("mvn" or "diag"); "nuts"
-            ``warmup_steps`` (200), ``max_tree_depth`` (6), ``target_accept_prob``; DDPM ``steps`` (reverse
-            steps; None: all T), "dps" ``dps_step`` ("score"/"chung"), ``prior_var``, ``zeta``,
-            ``guidance_scale``; "repaint" ``resample`` (5).
+            ``steps`` (500), ``lr`` (0.05), ``particles`` (4), ``guide`` ("mvn" or "diag"), ``restarts``
+            (VAE 1, GAN 4); "nuts" ``warmup_steps`` (200), ``max_tree_depth`` (6), ``target_accept_prob``;
+            DDPM ``steps`` (reverse steps; None: all T), "dps" ``dps_step`` ("score"/"chung"), ``prior_var``,
+            ``zeta``, ``guidance_scale``; "repaint" ``resample`` (5). ``OPTIONS`` lists them per method.
 
     Returns:
         completions (num_samples, B, C, H, W) in [0, 1] (and the info dict with ``return_info``).

@@ -113,3 +113,18 @@ def test_dps_chung_step_pulls_towards_the_observation():
 
     free, guided = rms(0.0), rms(0.5)
     assert guided < 0.3 * free, (guided, free)
+
+
+def test_svi_restarts_cover_both_modes():
+    """y = z^2 + noise with y = 1: modes z = +-1 of equal mass. Restarts weighted by their ELBO sample both,
+    about half each (tolerance 0.2 on the fraction, about 2 s.d. of 32 restarts; 2,000 draws)."""
+    from probgen.editing.latent import LatentProblem, gaussian_log_lik, svi
+
+    y = torch.ones(1, 1, 1, 1)
+    prob = LatentProblem(dim=1, batch=1, like=y, decode=lambda z: z[..., None, None],
+                         log_lik=lambda z: gaussian_log_lik((z * z)[..., None, None], torch.tensor(0.01), y))
+    info = {}
+    z = svi(prob, 2000, steps=100, lr=0.05, restarts=32, info=info)
+    assert z.shape == (2000, 1, 1)
+    assert abs((z > 0).float().mean().item() - 0.5) < 0.2, info["restart_weights"]
+    assert (z.abs().mean() - 1).abs() < 0.1
