@@ -16,12 +16,14 @@ scheme of ``VAE.inpaint`` (``probgen.vae.estimators``) generalised from masks to
 sees the decoded prior mean with its A-part replaced by the observation, x = m + A^+(y - A m), and its
 defensive mixture q (``probgen.vae.estimators``) proposes ``proposals`` draws; for ``rounds`` - 1 more
 rounds the proposal is moved to the weighted draws' mean and standard deviations (adaptive importance
-sampling: an encoder trained on whole images is too narrow for the wider posterior given part of one; the
-standard deviations are shrunk towards the previous ones when the ESS is small, see ``_adapt``).
+sampling: the encoder's q of a filled-in image can be too narrow, when few pixels are observed and the
+posterior is wide, or too wide, when a trained Bernoulli decoder sees most pixels; the standard deviations
+are shrunk towards the previous ones when the ESS is small, see ``_adapt``).
 The last round's weighted draws are resampled (multinomial) into ``num_samples`` posterior draws, and
 ``info["ess"]`` reports each image's effective sample size (sum w)^2 / sum w^2 of that round: a small
 ESS (say < 50) means the draws are few distinct z, and the posterior is poorly covered.
-``"svi"`` and ``"nuts"``: ``probgen.editing.latent``, started from the encoder's proposal.
+``"svi"`` (started from the encoder's q) and ``"nuts"`` (chains started from prior draws):
+``probgen.editing.latent``.
 """
 
 from __future__ import annotations
