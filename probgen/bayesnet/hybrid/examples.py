@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from probgen.bayesnet import TabularCPD
-from probgen.bayesnet.hybrid.gaussian_cpd import GaussianCPD
+from probgen.bayesnet.model.gaussian_cpd import GaussianCPD
 from probgen.bayesnet.hybrid.network import HybridNetwork
 
 __all__ = ["clg_example"]

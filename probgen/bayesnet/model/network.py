@@ -22,8 +22,23 @@ from probgen.bayesnet.model.graph import markov_blanket, validate_graph
 RESERVED_NAMES = ("rows",)  # the Pyro plate over data rows is a sample site of that name
 
 
+def _has_other_cpds(graph) -> bool:
+    """Whether some node of ``graph`` carries a Gaussian, softmax or neural conditional."""
+    if not isinstance(graph, nx.DiGraph):
+        return False
+    from probgen.bayesnet.model.hybrid_network import CPD_TYPES
+
+    return any(isinstance(d.get("cpd"), CPD_TYPES) and not isinstance(d.get("cpd"), TabularCPD)
+               for _, d in graph.nodes(data=True))
+
+
 class BayesNet:
-    """A discrete Bayesian network, validated and compiled from a networkx DAG.
+    """A Bayesian network, validated and compiled from a networkx DAG.
+
+    With a ``GaussianCPD``, ``SoftmaxCPD`` or ``NeuralCPD`` on some node, ``BayesNet(g)`` builds a
+    :class:`~probgen.bayesnet.model.hybrid_network.HybridBayesNet` (a subclass with the same methods,
+    answering them with continuous densities; see ``docs/bayesnet_hybrid.md``). The rest of this docstring
+    is about discrete networks.
 
     Args:
         graph: an ``nx.DiGraph`` whose every node ``n`` has ``graph.nodes[n]["cpd"]``, a
@@ -43,6 +58,13 @@ class BayesNet:
         encoder (StateEncoder): turns state names, indices and data columns into state codes (the rules
             are in ``probgen.bayesnet.model.encoding``).
     """
+
+    def __new__(cls, graph=None, *args, **kwargs):
+        if cls is BayesNet and _has_other_cpds(graph):
+            from probgen.bayesnet.model.hybrid_network import HybridBayesNet
+
+            cls = HybridBayesNet
+        return super().__new__(cls)
 
     def __init__(self, graph: nx.DiGraph) -> None:
         self.graph = validate_graph(graph, RESERVED_NAMES)
