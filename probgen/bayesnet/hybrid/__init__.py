@@ -24,7 +24,6 @@ from probgen.bayesnet.hybrid.condition import condition
 from probgen.bayesnet.hybrid.evidence import encode_values
 from probgen.bayesnet.hybrid.fit import fit_clg, fit_gaussian_cpd, fit_tabular_cpd
 from probgen.bayesnet.hybrid.gaussian import GaussianPosterior, gaussian_posterior, joint_gaussian
-from probgen.bayesnet.model.gaussian_cpd import GaussianCPD
 from probgen.bayesnet.hybrid.jsonio import (
     json_dict,
     list_gaussian_networks,
@@ -35,9 +34,10 @@ from probgen.bayesnet.hybrid.jsonio import (
 from probgen.bayesnet.hybrid.linear import LinearGaussian, linear_gaussian
 from probgen.bayesnet.hybrid.lw import LWPosterior, likelihood_weighting
 from probgen.bayesnet.hybrid.network import HybridNetwork, check_hybrid_graph
-from probgen.bayesnet.model.neural_cpd import NeuralCPD
 from probgen.bayesnet.hybrid.nuts import NUTSPosterior, nuts_posterior
 from probgen.bayesnet.hybrid.program import forward_sample, hybrid_model, log_joint, node_distribution
+from probgen.bayesnet.model.gaussian_cpd import GaussianCPD
+from probgen.bayesnet.model.neural_cpd import NeuralCPD
 from probgen.bayesnet.model.softmax_cpd import SoftmaxCPD
 
 __all__ = [

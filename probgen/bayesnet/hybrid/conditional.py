@@ -57,8 +57,8 @@ def sample_given(net, num_samples: int, evidence=None, num_proposals: int | None
         ess = float(w.sum() ** 2 / (w**2).sum())
         idx = torch.multinomial(w, num_samples, replacement=True)
     return Samples(_rows(net, values, obs, idx, num_samples), "sampling-importance-resampling",
-                   f"observed nodes have unobserved ancestors {upstream[:5]}: {pool:,} forward draws weighted "
-                   "by the evidence's likelihood, resampled (approximate)", ess)
+                   f"observed nodes have unobserved ancestors {upstream[:5]}: {pool:,} forward draws "
+                   "weighted by the evidence's likelihood, resampled (approximate)", ess)
 
 
 def _rows(net, values: dict, obs, idx: torch.Tensor, n: int) -> dict:

@@ -22,8 +22,8 @@ from torch import nn
 
 from probgen.bayesnet import TabularCPD
 from probgen.bayesnet.hybrid.network import HybridNetwork
-from probgen.bayesnet.model.neural_cpd import NeuralCPD
 from probgen.bayesnet.hybrid.program import hybrid_model
+from probgen.bayesnet.model.neural_cpd import NeuralCPD
 
 __all__ = ["CVAEGuide", "cvae_network", "elbo_given_class", "sample_class"]
 

@@ -70,8 +70,8 @@ class HybridBayesNet(BayesNet):
     def _discrete(self, n: str, what: str) -> None:
         self._node(n)
         if not self.variables[n].discrete:
-            raise ValueError(f"{what}: {n!r} is a continuous node ({self.variables[n].describe()}); it has no "
-                             "states")
+            raise ValueError(f"{what}: {n!r} is a continuous node ({self.variables[n].describe()}); it "
+                             "has no states")
 
     def card(self, n: str) -> int:
         self._discrete(n, "card")
