@@ -168,3 +168,67 @@ def test_fit_svi_trains_a_neural_conditional():
     assert w == pytest.approx(2.0, abs=0.15) and b == pytest.approx(1.0, abs=0.15)
     with pytest.raises(ValueError, match=r"nodes \['v'\] have no data column"):
         bn.fit({"u": u}, method="svi")
+
+
+# ------------------------------------------------------------------------------------------- bad input
+class _WrongShape(nn.Module):
+    def forward(self, x):
+        return torch.zeros(len(x), 7)
+
+
+def _net(**cpds) -> BayesNet:
+    g = nx.DiGraph()
+    for n, cpd in cpds.items():
+        g.add_node(n, cpd=cpd)
+    g.add_edges_from((p, n) for n, cpd in cpds.items() for p in cpd.parents)
+    return BayesNet(g)
+
+
+def _bp():
+    return _net(sick=TabularCPD(["no", "yes"], [0.9, 0.1]),
+                bp=GaussianCPD(["sick"], bias=[120.0, 150.0], variance=[100.0, 225.0]))
+
+
+@pytest.mark.parametrize("build, match", [
+    (lambda: _net(x=GaussianCPD(bias=0.0, variance=0.0)), r"`variance` must be > 0.*got 0"),
+    (lambda: _net(u=GaussianCPD(), x=GaussianCPD(["u"], weights=[1.0, 2.0])),
+     r"`weights` has shape \(2,\).*parents \['u'\]"),
+    (lambda: _net(d=TabularCPD(["a", "b"], [0.5, 0.5]), x=GaussianCPD(["d"], bias=[0.0, 1.0, 2.0])),
+     r"GaussianCPD of 'x': `bias` has shape \(3,\)"),
+    (lambda: _net(u=GaussianCPD(), c=TabularCPD(["a", "b"], [[0.5, 0.5]], parents=["u"])),
+     r"discrete node 'c' has the continuous parent 'u'.*SoftmaxCPD"),
+    (lambda: _net(d=TabularCPD(["a", "b"], [0.5, 0.5]),
+                  x=NeuralCPD(_WrongShape(), lambda loc: dist.Normal(loc, 1.0), parents=["d"],
+                              event_shape=(2,))),
+     r"NeuralCPD of 'x'.*expected batch \(2,\) and event shape \(2,\)"),
+])
+def test_bad_networks_are_refused_naming_the_node(build, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        build()
+
+
+@pytest.mark.parametrize("evidence, match", [
+    ({"bp": "high"}, r"continuous node 'bp': got the state name 'high'"),
+    ({"sick": 0.5}, r"discrete node 'sick': got the float 0.5"),
+    ({"bp": float("nan")}, r"evidence on 'bp' is nan; values must be finite"),
+    ({"bp": torch.tensor([120.0, math.inf])}, r"evidence on 'bp' in row 1 is inf"),
+    ({"bpp": 120.0}, r"unknown node 'bpp'; did you mean 'bp'"),
+])
+def test_bad_evidence_is_refused_naming_the_node(evidence, match):
+    bn = _bp()
+    with pytest.raises((ValueError, TypeError), match=match):
+        bn.posterior(evidence)
+    with pytest.raises((ValueError, TypeError), match=match):
+        bn.sample(3, evidence=evidence)
+
+
+def test_bad_query_options():
+    bn = _bp()
+    with pytest.raises(ValueError, match="method"):
+        bn.posterior({"bp": 130.0}, method="magic")
+    with pytest.raises(ValueError, match=r"joint=.*needs exact inference"):
+        bn.posterior({"bp": 130.0}, method="lw", joint=["bp"])
+    with pytest.raises(ValueError, match=r"'bp' is a continuous node"):
+        bn.states("bp")
+    with pytest.raises(ValueError, match="method='svi' trains NeuralCPD modules"):
+        bn.fit({"sick": [0, 1], "bp": [1.0, 2.0]}, method="svi")
