@@ -49,7 +49,8 @@ def test_round_trip_of_the_four_networks(name, tmp_path):
 @pytest.mark.parametrize("edit, match", [
     (lambda d: d["cpds"]["b"].update(variance=[0.0]), r"node 'b'.*variance.*> 0"),
     (lambda d: d["cpds"]["b"]["coefficients"].update(c=[1.0]), r"node 'b' has parents.*unexpected \['c'\]"),
-    (lambda d: d["cpds"]["b"]["coefficients"].update(a=["x"]), r"node 'b'.*coefficient of 'a' must be a number"),
+    (lambda d: d["cpds"]["b"]["coefficients"].update(a=["x"]),
+     r"node 'b'.*coefficient of 'a' must be a number"),
 ])
 def test_bad_files_name_the_node(edit, match, tmp_path):
     assert read_json(_mini()).cpd("b").weights.tolist() == [3.0]
