@@ -42,13 +42,13 @@ import warnings  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from probgen.bayesnet import load_network  # noqa: E402
 from probgen.bayesnet.hybrid import (  # noqa: E402
     clg_posterior,
     gaussian_posterior,
     likelihood_weighting,
     load_gaussian_network,
 )
-from probgen.bayesnet import load_network  # noqa: E402
 from probgen.bayesnet.hybrid.examples import clg_example  # noqa: E402
 from probgen.bayesnet.io.gaussian_json import DATA  # noqa: E402
 
