@@ -17,6 +17,7 @@ says which method ran and why (``.method``, ``.reason``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pyro.distributions as dist
@@ -88,10 +89,10 @@ def plan_query(net, observed, targets, method: str = "auto",
                             "prior) instead, effective sample size reported")
 
 
-class Posterior(dict):
-    """Posterior of the query nodes: node -> a probability tensor ``(card,)`` / ``(N, card)`` for a
-    discrete node, a torch distribution for a continuous one (``Normal`` in a Gaussian network,
-    ``MixtureSameFamily`` of Normals in a CLG network; a Normal with the weighted mean and variance
+class Posterior(Mapping):
+    """Posterior of the query nodes, a read-only mapping node -> a probability tensor ``(card,)`` /
+    ``(N, card)`` for a discrete node, a torch distribution for a continuous one (``Normal`` in a
+    Gaussian network, ``MixtureSameFamily`` of Normals in a CLG network; a Normal with the weighted mean and variance
     from likelihood weighting, an ``Empirical`` of the draws from NUTS).
 
     Attributes:
@@ -103,12 +104,28 @@ class Posterior(dict):
         log_evidence: ``log p(evidence)`` (exact, or LW's estimate; None for NUTS).
         details: the engine's own result (``GaussianPosterior``, ``CLGPosterior``, ``LWPosterior``,
             ``NUTSPosterior``).
+
+    Each node's entry is built when first read (a query on a large network builds only what is used).
     """
 
     def __init__(self, items, plan: Plan, details, joint=None, ess=None, log_evidence=None) -> None:
-        super().__init__(items)
+        self._make = items  # node -> a callable building its entry
+        self._done: dict = {}
         self.method, self.reason, self.plan = plan.method, plan.reason, plan
         self.details, self.joint, self.ess, self.log_evidence = details, joint, ess, log_evidence
+
+    def __getitem__(self, node):
+        if node not in self._done:
+            if node not in self._make:
+                raise KeyError(f"{node!r} is not a query node of this posterior; they are {list(self._make)}")
+            self._done[node] = self._make[node]()
+        return self._done[node]
+
+    def __iter__(self):
+        return iter(self._make)
+
+    def __len__(self) -> int:
+        return len(self._make)
 
     def mean(self, node: str) -> torch.Tensor:
         v = self[node]
@@ -116,6 +133,16 @@ class Posterior(dict):
 
     def __repr__(self) -> str:
         return f"Posterior({list(self)}, method={self.method!r}: {self.reason})"
+
+
+def _lazy(fn, *args):
+    return lambda: fn(*args)
+
+
+def _gaussian_column(res, k: int) -> dist.Normal:
+    """Query node ``k`` of a ``GaussianPosterior``: rows share their covariance (one observed set)."""
+    var = res.group_covariance[0, k, k] if len(res.group_covariance) == 1 else res.variance[..., k]
+    return dist.Normal(res.mean[..., k], var.sqrt().expand(res.mean.shape[:-1]))
 
 
 def _normal(mean: torch.Tensor, var: torch.Tensor) -> dist.Normal:
@@ -145,21 +172,21 @@ def run_query(net, evidence=None, targets=None, *, method: str = "auto", joint=N
                              f"{[t for t in targets if not net.is_discrete(t)]}")
     if plan.engine == "gaussian":
         res = gaussian_posterior(net, evidence, targets, form=form)
-        items = {n: res.normal(n) for n in targets}
+        items = {n: _lazy(_gaussian_column, res, k) for k, n in enumerate(res.nodes)}
         return Posterior(items, plan, res, res.mvn(joint) if joint else None, None, res.log_evidence)
     if plan.engine == "clg":
         res = clg_posterior(net, evidence, targets, max_configurations=max_configurations, form=form)
-        items = {n: res.probs(n) if net.is_discrete(n) else res.mixture(n) for n in targets}
+        items = {n: _lazy(res.probs if net.is_discrete(n) else res.mixture, n) for n in targets}
         return Posterior(items, plan, res, res.mixture_joint(joint) if joint else None, None,
                          res.log_evidence)
     if plan.engine == "lw":
         res = likelihood_weighting(net, evidence, targets, num_samples=num_samples or 10_000)
-        items = {n: res.discrete[n] if net.is_discrete(n) else _normal(res.mean[n], res.variance[n])
-                 for n in targets}
+        items = {n: _lazy(res.discrete.__getitem__, n) if net.is_discrete(n)
+                 else _lazy(_normal, res.mean[n], res.variance[n]) for n in targets}
         return Posterior(items, plan, res, None, res.ess, res.log_evidence)
     from probgen.bayesnet.hybrid.nuts import nuts_posterior
 
     cont = [t for t in targets if not net.is_discrete(t)]
     res = nuts_posterior(net, evidence, cont, num_samples=num_samples or 500, **nuts_kwargs)
-    items = {n: _empirical(res.samples[n], len(net.variables[n].event_shape)) for n in cont}
+    items = {n: _lazy(_empirical, res.samples[n], len(net.variables[n].event_shape)) for n in cont}
     return Posterior(items, plan, res)
