@@ -92,8 +92,8 @@ def plan_query(net, observed, targets, method: str = "auto",
 class Posterior(Mapping):
     """Posterior of the query nodes, a read-only mapping node -> a probability tensor ``(card,)`` /
     ``(N, card)`` for a discrete node, a torch distribution for a continuous one (``Normal`` in a
-    Gaussian network, ``MixtureSameFamily`` of Normals in a CLG network; a Normal with the weighted mean and variance
-    from likelihood weighting, an ``Empirical`` of the draws from NUTS).
+    Gaussian network, ``MixtureSameFamily`` of Normals in a CLG network; a Normal with the weighted
+    mean and variance from likelihood weighting, an ``Empirical`` of the draws from NUTS).
 
     Attributes:
         method: the method that ran (``"exact"``, ``"lw"`` or ``"nuts"``).
