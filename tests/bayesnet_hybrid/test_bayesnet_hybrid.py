@@ -232,3 +232,17 @@ def test_bad_query_options():
         bn.states("bp")
     with pytest.raises(ValueError, match="method='svi' trains NeuralCPD modules"):
         bn.fit({"sick": [0, 1], "bp": [1.0, 2.0]}, method="svi")
+
+
+def test_a_discrete_network_samples_with_evidence_and_explains_its_queries():
+    g = nx.DiGraph([("rain", "wet")])
+    g.nodes["rain"]["cpd"] = TabularCPD(["no", "yes"], [0.8, 0.2])
+    g.nodes["wet"]["cpd"] = TabularCPD(["dry", "wet"], [[0.9, 0.1], [0.2, 0.8]], parents=["rain"])
+    bn = BayesNet(g)
+    assert bn.explain_query({"wet": "wet"}).startswith("exact (variable elimination)")
+    torch.manual_seed(0)
+    s = bn.sample(20_000, evidence={"wet": "wet"})
+    assert s.method == "sampling-importance-resampling" and bool((s["wet"] == 1).all())
+    exact = float(bn.posterior({"wet": "wet"})["rain"][1])  # 0.16 / (0.08 + 0.16) = 2/3
+    assert float(s["rain"].double().mean()) == pytest.approx(exact, abs=0.02)
+    assert bn.sample(5, evidence={"rain": "yes"}).method == "forward, evidence clamped"
