@@ -246,3 +246,16 @@ def test_a_discrete_network_samples_with_evidence_and_explains_its_queries():
     exact = float(bn.posterior({"wet": "wet"})["rain"][1])  # 0.16 / (0.08 + 0.16) = 2/3
     assert float(s["rain"].double().mean()) == pytest.approx(exact, abs=0.02)
     assert bn.sample(5, evidence={"rain": "yes"}).method == "forward, evidence clamped"
+
+
+def test_gaussian_network_samples_exactly_given_evidence():
+    bn = load_network("ecoli70")
+    ev = {"lacZ": 1.5, "asnA": -0.5}
+    torch.manual_seed(0)
+    s = bn.sample(20_000, evidence=ev)
+    assert s.method == "exact (Gaussian posterior)" and bool((s["lacZ"] == 1.5).all())
+    post = bn.posterior(ev)
+    for n in ("lacA", "eutG", "b1191"):
+        sd = float(post[n].stddev)
+        assert float(s[n].mean()) == pytest.approx(float(post[n].mean), abs=4 * sd / 20_000**0.5)
+        assert float(s[n].std()) == pytest.approx(sd, rel=0.03)

@@ -1,7 +1,8 @@
 """Samples of every node given evidence, for ``BayesNet.sample(n, evidence=...)``.
 
-When no observed node has an unobserved ancestor (evidence on roots, such as the class ``y`` of the
-conditional VAE), clamping the observed nodes and sampling the others forward in topological order draws
+In a network of linear Gaussians the hidden nodes' posterior is a multivariate normal, drawn from exactly.
+Otherwise, when no observed node has an unobserved ancestor (evidence on roots, such as the class ``y`` of
+the conditional VAE), clamping the observed nodes and sampling the others forward in topological order draws
 exactly from the posterior: the likelihood weights are all equal. Otherwise the draws are weighted by the
 observed nodes' densities (likelihood weighting) and ``n`` of them are resampled in proportion to their
 weights (sampling-importance-resampling, Rubin 1988): approximate, with the effective sample size of the
@@ -40,6 +41,8 @@ def sample_given(net, num_samples: int, evidence=None, num_proposals: int | None
         raise ValueError("sample(evidence=...) takes one value per observed node, not rows; call it once "
                          "per evidence row")
     upstream = [n for n in net.ancestral_set(obs.nodes) if n not in obs.values]
+    if upstream and net.family == "gaussian":
+        return _gaussian_draws(net, num_samples, obs)
     with torch.no_grad():
         if not upstream:
             values, _ = _draw(net, net.nodes, obs, num_samples)
@@ -59,6 +62,23 @@ def sample_given(net, num_samples: int, evidence=None, num_proposals: int | None
     return Samples(_rows(net, values, obs, idx, num_samples), "sampling-importance-resampling",
                    f"observed nodes have unobserved ancestors {upstream[:5]}: {pool:,} forward draws "
                    "weighted by the evidence's likelihood, resampled (approximate)", ess)
+
+
+def _gaussian_draws(net, n: int, obs) -> Samples:
+    """Exact draws of a Gaussian network's hidden nodes from their joint posterior (one MVN)."""
+    from probgen.bayesnet.hybrid.gaussian import gaussian_posterior
+
+    hidden = [m for m in net.nodes if m not in obs.values]
+    evidence = {m: v[0] for m, v in obs.values.items()}
+    post = gaussian_posterior(net, evidence, hidden)
+    draws = post.mvn().sample((n,)) if hidden else torch.zeros(n, 0, dtype=torch.float64)
+    out = {}
+    for m in net.nodes:
+        out[m] = (obs.values[m][0].expand(n).clone() if m in obs.values
+                  else draws[:, post.nodes.index(m)])
+    return Samples(out, "exact (Gaussian posterior)",
+                   "every node is a linear Gaussian: the hidden nodes are drawn from their joint posterior, "
+                   "a multivariate normal")
 
 
 def _rows(net, values: dict, obs, idx: torch.Tensor, n: int) -> dict:
