@@ -2,8 +2,9 @@
 
 NETWORK is a BIF file (``.bif`` or ``.bif.gz``), a Gaussian network in pgmpy's JSON format (``.json``) or
 the name of a bundled network (``asia``, ``alarm``, ``ecoli70``, ..., or any of pgmpy's if it is installed).
-Networks with continuous nodes go through ``probgen.bayesnet.cli_hybrid`` (info, query, sample). Evidence is given as ``NODE=STATE`` words; the state is read by the
-network's state encoder, as in the Python API (a state name, or else an index such as ``dysp=1``).
+Networks with continuous nodes go through ``probgen.bayesnet.cli_hybrid`` (info, query, sample). Evidence is
+given as ``NODE=STATE`` words; the state is read by the network's state encoder, as in the Python API (a
+state name, or else an index such as ``dysp=1``).
 
 This module imports nothing heavy at import time (``probgen bn --help`` starts without torch): each
 command imports what it needs.

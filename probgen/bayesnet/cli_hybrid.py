@@ -29,7 +29,8 @@ def evidence_from_words(bn, words) -> dict:
             evidence[node] = value
             continue
         if bn.variables[node].event_shape:
-            raise ValueError(f"evidence on {node!r}: an array-valued node cannot be given on the command line")
+            raise ValueError(f"evidence on {node!r}: an array-valued node cannot be given on the command "
+                             "line")
         try:
             number = float(value)
         except ValueError:
@@ -55,7 +56,8 @@ def query_lines(bn, evidence: dict, targets, num_samples: int | None) -> tuple[l
     if post.ess is not None:
         lines.append(f"effective sample size {float(post.ess):.0f}")
     if evidence and post.log_evidence is not None:
-        lines.append(f"log p(evidence) = {float(post.log_evidence):.6g} (a log density in the continuous nodes)")
+        lines.append(f"log p(evidence) = {float(post.log_evidence):.6g} (a log density in the continuous "
+                     "nodes)")
     disc, cont = [], []
     for n, value in post.items():
         if bn.is_discrete(n):

@@ -19,7 +19,8 @@ def test_query_prints_the_exact_gaussian_posterior(capsys):
     assert rc == 0 and out.out.startswith("method: exact (every node is a linear Gaussian")
     mean, sd = map(float, re.search(r"^lacA\s+(\S+)\s+(\S+)$", out.out, re.M).groups())
     post = load_network("ecoli70").posterior({"lacZ": 1.5, "asnA": -0.5}, ["lacA"])["lacA"]
-    assert mean == pytest.approx(float(post.mean), rel=1e-5) and sd == pytest.approx(float(post.stddev), rel=1e-5)
+    assert mean == pytest.approx(float(post.mean), rel=1e-5)
+    assert sd == pytest.approx(float(post.stddev), rel=1e-5)
 
 
 def test_info_and_sample_and_bad_evidence(capsys, tmp_path):
