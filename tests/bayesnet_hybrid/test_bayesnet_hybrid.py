@@ -259,3 +259,27 @@ def test_gaussian_network_samples_exactly_given_evidence():
         sd = float(post[n].stddev)
         assert float(s[n].mean()) == pytest.approx(float(post[n].mean), abs=4 * sd / 20_000**0.5)
         assert float(s[n].std()) == pytest.approx(sd, rel=0.03)
+
+
+def test_intervening_on_a_continuous_node_keeps_exact_inference():
+    bn = as_bayesnet(small_clg())  # d -> e, d -> x, (x, e) -> y, y -> z
+    do = bn.intervene({"x": 0.7})
+    assert repr(do.cpd("x")) == "PointMassCPD(x = 0.7)" and do.parents("x") == []
+    assert do.explain_query({"z": 1.3}).startswith("exact (clg)")
+    post = do.posterior({"z": 1.3})
+    assert post.method == "exact" and "x" not in post and "intervention" in post.reason
+    # oracle: cutting d -> x and observing x = 0.7 in the original network's other factors
+    g = nx.DiGraph()
+    for n in bn.nodes:
+        g.add_node(n, cpd=bn.cpd(n) if n != "x" else GaussianCPD(bias=0.7, variance=1.0))
+    g.add_edges_from((p, n) for n in bn.nodes for p in g.nodes[n]["cpd"].parents)
+    ref = BayesNet(g).posterior({"z": 1.3, "x": 0.7})
+    assert torch.allclose(post["d"], ref["d"]) and torch.allclose(post["y"].mean, ref["y"].mean)
+    want = float(ref.log_evidence) + 0.5 * math.log(2 * math.pi)  # minus log N(0.7; 0.7, 1)
+    assert float(do.log_probability({"z": 1.3})) == pytest.approx(want, abs=1e-12)
+    torch.manual_seed(0)
+    lw = do.posterior({"z": 1.3}, method="lw", num_samples=200_000)  # x observed, weights corrected
+    assert float(lw["d"][0]) == pytest.approx(float(post["d"][0]), abs=0.01)
+    assert float(lw.log_evidence) == pytest.approx(want, abs=0.02)
+    with pytest.raises(ValueError, match=r"\['x'\] are fixed by an intervention"):
+        do.posterior({"x": 1.0})

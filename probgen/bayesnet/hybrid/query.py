@@ -9,6 +9,10 @@
   (``clg_posterior``);
 - anything else (softmax or neural conditionals, too many configurations): likelihood weighting (``"lw"``).
 
+A continuous node fixed by ``intervene`` (a ``PointMassCPD``) does not stop exact inference: it is a root
+with a known value, so the query runs on the network with that node observed (its own density taken out
+of ``log p(evidence)``).
+
 ``method="exact"`` where exact inference does not exist is an error that gives the reason; ``"lw"`` and
 ``"nuts"`` always run what they name. ``run_query`` returns a :class:`Posterior`: a dict node ->
 posterior (a probability tensor for a discrete node, a torch distribution for a continuous one) that also
@@ -20,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import math
+
 import pyro.distributions as dist
 import torch
 
@@ -29,7 +35,7 @@ from probgen.bayesnet.hybrid.gaussian import gaussian_posterior
 from probgen.bayesnet.hybrid.lw import likelihood_weighting
 from probgen.checks import check_choice
 
-__all__ = ["METHODS", "Plan", "Posterior", "plan_query", "run_query"]
+__all__ = ["METHODS", "Plan", "Posterior", "explain", "plan_query", "run_query"]
 
 METHODS = ("auto", "exact", "lw", "nuts")
 
@@ -155,10 +161,55 @@ def _empirical(draws: torch.Tensor, event_dims: int) -> dist.Empirical:
     return dist.Empirical(moved, torch.zeros(moved.shape[:moved.ndim - event_dims], dtype=moved.dtype))
 
 
+_FOLD_NOTE = "; nodes fixed by an intervention are treated as observed at their values"
+
+
+def explain(net, evidence=None, targets=None, method: str = "auto", **kw) -> str:
+    """What ``run_query`` would run, and why, without running it."""
+    net, evidence, correction = _fold_interventions(net, evidence, targets)
+    obs = encode_values(net, evidence, "evidence")
+    targets = parse_targets(net, targets, obs.nodes)
+    return str(plan_query(net, obs.nodes, targets, method, **kw)) + (_FOLD_NOTE if correction else "")
+
+
+def _fold_interventions(net, evidence, targets):
+    """For a network with scalar point masses (intervened continuous nodes): an engine where each is a unit
+    Gaussian at its value, the evidence with those values added, and the log-density correction."""
+    from probgen.bayesnet.hybrid.network import HybridNetwork
+    from probgen.bayesnet.model.gaussian_cpd import GaussianCPD
+    from probgen.bayesnet.model.point_mass import PointMassCPD
+
+    fixed = {n: float(c.value) for n, c in net.cpds.items()
+             if isinstance(c, PointMassCPD) and c.value.numel() == 1 and not c.event_shape}
+    if not fixed:
+        return net, evidence, 0.0
+    asked = [targets] if isinstance(targets, str) else list(targets or [])
+    clash = [n for n in fixed if n in (evidence or {}) or n in asked]
+    if clash:
+        raise ValueError(f"{clash} are fixed by an intervention (at {[fixed[n] for n in clash]}); leave them "
+                         "out of the evidence and the targets")
+    folded = net._cache.get("folded")
+    if folded is None:
+        cpds = {n: GaussianCPD(bias=fixed[n], variance=1.0) if n in fixed else net.cpds[n]
+                for n in net.declared}
+        folded = net._cache["folded"] = HybridNetwork(cpds, name=net.name)
+    if folded.family == "hybrid":  # other non-linear conditionals: no gain, keep the point masses
+        return net, evidence, 0.0
+    return folded, {**(evidence or {}), **fixed}, len(fixed) * 0.5 * math.log(2 * math.pi)
+
+
 def run_query(net, evidence=None, targets=None, *, method: str = "auto", joint=None,
               num_samples: int | None = None, max_configurations: int = MAX_CONFIGURATIONS,
               form: str = "information", **nuts_kwargs) -> Posterior:
     """Answer a posterior query on ``net`` (a ``HybridNetwork``); see the module docstring."""
+    net, evidence, correction = _fold_interventions(net, evidence, targets)
+    if correction:
+        post = run_query(net, evidence, targets, method=method, joint=joint, num_samples=num_samples,
+                         max_configurations=max_configurations, form=form, **nuts_kwargs)
+        if post.log_evidence is not None:  # take out the unit Gaussians' density at their own mean
+            post.log_evidence = post.log_evidence + correction
+        post.reason += _FOLD_NOTE
+        return post
     obs = encode_values(net, evidence, "evidence")
     targets = parse_targets(net, targets, obs.nodes)
     plan = plan_query(net, obs.nodes, targets, method, max_configurations)

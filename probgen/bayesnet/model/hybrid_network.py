@@ -170,12 +170,9 @@ class HybridBayesNet(BayesNet):
 
     def explain_query(self, evidence=None, targets=None, *, method: str = "auto", **kw) -> str:
         """Which method ``posterior(evidence, targets, method=...)`` would run, and why (no inference)."""
-        from probgen.bayesnet.hybrid.evidence import encode_values, parse_targets
-        from probgen.bayesnet.hybrid.query import plan_query
+        from probgen.bayesnet.hybrid.query import explain
 
-        obs = encode_values(self.engine, evidence, "evidence")
-        targets = parse_targets(self.engine, targets, obs.nodes)
-        return str(plan_query(self.engine, obs.nodes, targets, method, **kw))
+        return explain(self.engine, evidence, targets, method, **kw)
 
     def log_probability(self, evidence, *, method: str = "auto", num_samples: int | None = None, **kw):
         """``log p(evidence)``: a log density in the continuous nodes (exact where possible, else the log
@@ -237,7 +234,9 @@ class HybridBayesNet(BayesNet):
 
     def intervene(self, interventions: dict) -> BayesNet:
         """The do-operator: each node in ``interventions`` loses its in-edges and is fixed to the value
-        given (a state of a discrete node; a number or array of a continuous one, a point mass)."""
+        given (a state of a discrete node: a one-hot table; a number or array of a continuous one: a
+        ``PointMassCPD``). Exact Gaussian and CLG inference still apply, the fixed nodes treated as
+        observed."""
         from probgen.bayesnet.hybrid.evidence import encode_values
         from probgen.bayesnet.model.point_mass import point_mass
 

@@ -9,7 +9,7 @@ from torch import nn
 from probgen.bayesnet.model.cpd import TabularCPD
 from probgen.bayesnet.model.neural_cpd import NeuralCPD
 
-__all__ = ["point_mass"]
+__all__ = ["PointMassCPD", "point_mass"]
 
 
 class Constant(nn.Module):
@@ -30,6 +30,22 @@ def _delta(event_dims: int):
     return make
 
 
+class PointMassCPD(NeuralCPD):
+    """A continuous node fixed at ``value`` (a ``Delta``), left by ``intervene``. Exact Gaussian and CLG
+    inference read ``value`` and treat the node as observed (``probgen.bayesnet.hybrid.query``)."""
+
+    kind_name = "PointMassCPD"
+
+    def __init__(self, value: torch.Tensor) -> None:
+        self.value = value.detach().clone()
+        shape = tuple(self.value.shape)
+        super().__init__(Constant(self.value), _delta(len(shape)), event_shape=shape)
+
+    def __repr__(self) -> str:
+        v = self.value.item() if self.value.numel() == 1 else f"an array {tuple(self.value.shape)}"
+        return f"PointMassCPD({self.node or 'X'} = {v})"
+
+
 def point_mass(cpd, variable, value: torch.Tensor):
     """A parentless conditional fixing the node at ``value`` (an int64 state index of a discrete node, a
     float tensor of a continuous node's event shape)."""
@@ -40,5 +56,4 @@ def point_mass(cpd, variable, value: torch.Tensor):
         probs = torch.zeros(len(states), dtype=torch.float64)
         probs[int(value)] = 1.0
         return TabularCPD(states, probs)
-    shape = tuple(variable.event_shape)
-    return NeuralCPD(Constant(value.reshape(shape)), _delta(len(shape)), event_shape=shape)
+    return PointMassCPD(value.reshape(tuple(variable.event_shape)))
