@@ -21,10 +21,9 @@ says which method ran and why (``.method``, ``.reason``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import math
 
 import pyro.distributions as dist
 import torch
