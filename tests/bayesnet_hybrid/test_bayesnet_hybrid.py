@@ -283,3 +283,13 @@ def test_intervening_on_a_continuous_node_keeps_exact_inference():
     assert float(lw.log_evidence) == pytest.approx(want, abs=0.02)
     with pytest.raises(ValueError, match=r"\['x'\] are fixed by an intervention"):
         do.posterior({"x": 1.0})
+
+
+def test_nuts_through_bayesnet_agrees_with_exact():
+    bn = _net(a=GaussianCPD(bias=1.0, variance=1.0), b=GaussianCPD(["a"], weights=[2.0], variance=0.5))
+    probgen.seed(0)
+    post = bn.posterior({"b": 3.0}, method="nuts", num_samples=400, warmup_steps=200)
+    exact = bn.posterior({"b": 3.0})["a"]  # a | b=3 ~ N(1 + 2/4.5 * 1, 1 - 4/4.5)
+    assert post.method == "nuts" and isinstance(post["a"], dist.Empirical)
+    assert float(exact.mean) == pytest.approx(1 + 2 / 4.5, abs=1e-12)
+    assert float(post["a"].mean) == pytest.approx(float(exact.mean), abs=4 * float(exact.stddev) / 10)
