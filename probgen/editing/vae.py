@@ -1,0 +1,110 @@
+"""Editing with a VAE: the posterior p(z | y) through the decoder's likelihood restricted to the observation.
+
+The observation model given z:
+
+* a ``Mask`` on a ``"bernoulli"`` or ``"continuous-bernoulli"`` VAE: the decoder's own likelihood on the
+  observed pixels, p(y | z) = prod_{observed i} p(x_i = y_i | z) (``VAE.inpaint``'s model; sigma_y must be
+  0, the likelihood is the observation noise);
+* any other linear operator A (and masks on a ``"gaussian"`` VAE): A(x) for x ~ p(x | z) has mean
+  A mu(z) and, the pixels being independent given z and each output pixel of A depending on its own
+  pixels, variance (A o A) s^2(z) (``Operator.variance``); with the observation noise,
+  p(y | z) = N(y; A mu(z), (A o A) s^2(z) + sigma_y^2) (floored at 1e-6). For a Gaussian decoder and a
+  mask this is the exact likelihood of the observed pixels; otherwise a moment-matched Gaussian.
+
+Samplers (``method``): ``"is"`` self-normalised importance sampling with the encoder as proposal, the
+scheme of ``VAE.inpaint`` (``probgen.vae.estimators``) generalised from masks to any operator: the encoder
+sees the current completion (first the decoded prior mean with its A-part replaced by the observation,
+x = m + A^+(y - A m)), its defensive mixture q proposes ``proposals`` draws, and the proposal is refined for
+``rounds`` rounds; the last round's weighted draws are resampled (multinomial) into ``num_samples``
+posterior draws, and ``info["ess"]`` reports each image's effective sample size (sum w)^2 / sum w^2.
+``"svi"`` and ``"nuts"``: ``probgen.editing.latent``, started from the encoder's proposal.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from probgen.editing import latent
+from probgen.editing.operators import Mask
+from probgen.errors import ProbgenError
+from probgen.vae import estimators
+
+_MIN_VAR = 1e-6
+
+
+def observation_log_lik(vae, y: torch.Tensor, op, sigma_y: float):
+    """decoder output (..., B, k*C, H, W) -> log p(y | z) (..., B), as in the module docstring."""
+    lik = vae.likelihood
+    if isinstance(op, Mask) and lik.name != "gaussian":
+        if sigma_y > 0:
+            raise ProbgenError(f"`sigma_y`={sigma_y} is not supported for a Mask on a {lik.name!r} VAE: the "
+                               "decoder's likelihood on the observed pixels is the observation model; pass "
+                               "sigma_y=0")
+        mask = op.observed(vae.x_shape).to(y.device)
+        return lambda out: lik.log_prob(out, y, mask)
+
+    def log_lik(out):
+        lead = out.shape[:-3]
+        flat = out.reshape(-1, *out.shape[-3:])
+        mean = lik.mean(flat, clamp=False)  # (N, C, H, W)
+        var = lik.pixel_dist(flat).variance
+        m, v = op.apply(mean), op.variance(var) + sigma_y**2
+        shape = (*lead, *m.shape[1:])
+        return latent.gaussian_log_lik(m.reshape(shape), v.reshape(shape).clamp(min=_MIN_VAR), y)
+    return log_lik
+
+
+def fill(op, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """x with its A-part replaced by the observation: x + A^+(y - A x), clamped to [0, 1] (B, C, H, W)."""
+    return (x + op.pinv(y - op.apply(x))).clamp(0, 1)
+
+
+def problem(vae, y, op, sigma_y: float, y1h) -> latent.LatentProblem:
+    """The latent problem (``probgen.editing.latent``) of this VAE and observation."""
+    log_lik_out = observation_log_lik(vae, y, op, sigma_y)
+    return latent.LatentProblem(
+        dim=vae.z_dim, batch=len(y), like=y,
+        log_lik=lambda z: log_lik_out(vae._decoder_output(z, y1h)),
+        decode=lambda z: vae.likelihood.mean(vae._decoder_output(z, y1h)))
+
+
+def start(vae, y, op, y1h) -> torch.Tensor:
+    """The first completion the encoder sees: the decoded prior mean with its A-part set to y."""
+    z0 = y.new_zeros((len(y), vae.z_dim))
+    return fill(op, y, vae.likelihood.mean(vae._decoder_output(z0, y1h)))
+
+
+def importance(vae, y, op, sigma_y: float, y1h, num_samples: int, *, proposals: int = 1000, rounds: int = 3,
+               chunk_size: int = 4096, info: dict | None = None) -> torch.Tensor:
+    """z (num_samples, B, z_dim) by self-normalised importance sampling (see the module docstring)."""
+    log_lik = observation_log_lik(vae, y, op, sigma_y)
+    x = start(vae, y, op, y1h)
+    per_chunk = max(1, chunk_size // len(y))
+    for r in range(rounds):
+        loc, scale = vae.encoder(x, y1h)  # proposal from the current completion
+        keep = [] if r == rounds - 1 else None
+        mean = estimators._weighted_mean(vae, x, y1h, loc, scale, proposals, per_chunk, None,
+                                         log_lik=log_lik, keep=keep)
+        x = fill(op, y, mean)
+    lw = torch.cat([k[0] for k in keep])  # (K, B) float64
+    z = torch.cat([k[1] for k in keep])  # (K, B, z_dim)
+    w = torch.softmax(lw, 0)
+    if info is not None:
+        info["ess"] = (1.0 / (w * w).sum(0)).float().cpu()  # (B,)
+    idx = torch.multinomial(w.T.float(), num_samples, replacement=True).T  # (S, B)
+    return z.gather(0, idx[..., None].expand(-1, -1, z.shape[-1]))  # (S, B, z_dim)
+
+
+def sample_z(vae, y, op, sigma_y: float, y1h, num_samples: int, method: str, info: dict | None,
+             **kw) -> torch.Tensor:
+    """Posterior draws of z (num_samples, B, z_dim) by ``method`` ("is", "svi" or "nuts")."""
+    if method == "is":
+        return importance(vae, y, op, sigma_y, y1h, num_samples, info=info, **kw)
+    prob = problem(vae, y, op, sigma_y, y1h)
+    with latent.frozen(vae):
+        if method == "svi":
+            loc, scale = vae.encoder(start(vae, y, op, y1h), y1h)
+            kw.setdefault("init_loc", loc)
+            kw.setdefault("init_scale", scale)
+            return latent.svi(prob, num_samples, info=info, **kw)
+        return latent.nuts(prob, num_samples, info=info, **kw)
