@@ -33,6 +33,8 @@ def register(top) -> None:
     p.add_argument("--method", help="sampler (see probgen.editing.METHODS; default: the family's own)")
     p.add_argument("--sigma-y", type=float,
                    help="observation noise s.d. assumed by the sampler (default: the sampler's)")
+    p.add_argument("--steps", type=int,
+                   help="DDPM reverse steps, or SVI steps for --method svi (default: the sampler's)")
     p.add_argument("--seed", type=int, default=0, help="seed of the test images and of the sampler")
     p.add_argument("--data", help="data set of the test images (default: the run's, from its config.json)")
     p.set_defaults(func=edit_command)
@@ -49,6 +51,7 @@ def edit_command(args: argparse.Namespace) -> int:
     from probgen.editing.load import run_edit
 
     path = run_edit(args.model, args.task, out, n=args.n, images=args.images, method=args.method,
-                    sigma_y=args.sigma_y, seed=args.seed, data=args.data, device=args.device)
+                    sigma_y=args.sigma_y, seed=args.seed, data=args.data, device=args.device,
+                    steps=args.steps)
     print(f"wrote {path}")
     return 0

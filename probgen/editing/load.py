@@ -107,12 +107,13 @@ def test_images(data: str, n: int, seed: int, shape: tuple[int, int, int] | None
 
 def run_edit(model: str | os.PathLike, task: str, out: str | os.PathLike, *, n: int = 8, images: int = 6,
              method: str | None = None, sigma_y: float | None = None, seed: int = 0, data: str | None = None,
-             device: str | None = None) -> Path:
+             device: str | None = None, steps: int | None = None) -> Path:
     """``probgen edit``: observe ``images`` seeded test images through ``task``, draw ``n`` completions of
     each with the run's model (``probgen.editing.complete``), write the grid to ``out``; returns its path.
 
     A class-conditional model is given the test images' labels. ``method``/``sigma_y`` None: the sampler's
-    defaults. The observation is noiseless, y = A(x).
+    defaults; ``steps``: the sampler's ``steps`` option (DDPM reverse steps, SVI steps), None: its default.
+    The observation is noiseless, y = A(x).
     """
     from probgen.device import get_device
     from probgen.editing import task_operator
@@ -132,9 +133,9 @@ def run_edit(model: str | os.PathLike, task: str, out: str | os.PathLike, *, n: 
     x, labels = test_images(data, images, seed, shape, name="--data")
     x, labels = x.to(dev), labels.to(dev)
     y = op.apply(x)  # (B, *shape_out)
-    from probgen.editing import complete
+    from probgen.editing.complete import complete
 
-    kwargs = {k: v for k, v in (("method", method), ("sigma_y", sigma_y)) if v is not None}
+    kwargs = {k: v for k, v in (("method", method), ("sigma_y", sigma_y), ("steps", steps)) if v is not None}
     if getattr(run.model, "num_classes", None):
         kwargs["labels"] = labels
     samples = complete(run.model.to(dev), y, op, num_samples=n, seed=seed, **kwargs)  # (n, B, C, H, W)

@@ -45,12 +45,12 @@ def test_errors_are_one_line_with_status_2(grey_vae, tmp_path, capsys):
 
 
 def test_edit_writes_the_grid(grey_vae, tmp_path, capsys):
-    pytest.importorskip("probgen.editing.complete")
     from PIL import Image
 
     png = tmp_path / "grid.png"
     assert main(["edit", "--model", str(grey_vae), "--task", "inpaint-center", "--n", "3", "--images", "4",
-                 "-o", str(png), "--quiet"]) == 0
+                 "-o", str(png), "--quiet"]) == 0, capsys.readouterr().err
     assert f"wrote {png}" in capsys.readouterr().out
-    w, h = Image.open(png).size
+    with Image.open(png) as im:
+        w, h = im.size
     assert (w, h) == (2 + 4 * 10, 2 + 5 * 10)  # 4 columns; rows: observation, 3 samples, truth (8 + 2 px)
