@@ -137,11 +137,12 @@ def nuts(prob: LatentProblem, num_samples: int, *, warmup_steps: int = 200, max_
     k = num_samples
     loc = prob.zeros(k)
 
-    def model():
-        z = pyro.sample("z", dist.Normal(loc, torch.ones_like(loc)).to_event(3))  # (K, B, d)
-        pyro.factor("y", prob.log_lik(z).sum())
+    def potential(params):  # -log p(z, y) up to a constant: the model's density without tracing it
+        z = params["z"]  # (K, B, d)
+        return 0.5 * (z * z).sum() - prob.log_lik(z).sum()
 
-    kernel = pyro.infer.NUTS(model, max_tree_depth=max_tree_depth, target_accept_prob=target_accept_prob)
+    kernel = pyro.infer.NUTS(potential_fn=potential, max_tree_depth=max_tree_depth,
+                             target_accept_prob=target_accept_prob)
     warm = {}
 
     def hook(kern, _samples, stage, _i):

@@ -13,10 +13,13 @@ The observation model given z:
 
 Samplers (``method``): ``"is"`` self-normalised importance sampling with the encoder as proposal, the
 scheme of ``VAE.inpaint`` (``probgen.vae.estimators``) generalised from masks to any operator: the encoder
-sees the current completion (first the decoded prior mean with its A-part replaced by the observation,
-x = m + A^+(y - A m)), its defensive mixture q proposes ``proposals`` draws, and the proposal is refined for
-``rounds`` rounds; the last round's weighted draws are resampled (multinomial) into ``num_samples``
-posterior draws, and ``info["ess"]`` reports each image's effective sample size (sum w)^2 / sum w^2.
+sees the decoded prior mean with its A-part replaced by the observation, x = m + A^+(y - A m), and its
+defensive mixture q (``probgen.vae.estimators``) proposes ``proposals`` draws; for ``rounds`` - 1 more
+rounds the proposal is moved to the weighted draws' mean and standard deviations (adaptive importance
+sampling: an encoder trained on whole images is too narrow for the wider posterior given part of one).
+The last round's weighted draws are resampled (multinomial) into ``num_samples`` posterior draws, and
+``info["ess"]`` reports each image's effective sample size (sum w)^2 / sum w^2 of that round: a small
+ESS (say < 50) means the draws are few distinct z, and the posterior is poorly covered.
 ``"svi"`` and ``"nuts"``: ``probgen.editing.latent``, started from the encoder's proposal.
 """
 
@@ -79,20 +82,23 @@ def importance(vae, y, op, sigma_y: float, y1h, num_samples: int, *, proposals: 
     """z (num_samples, B, z_dim) by self-normalised importance sampling (see the module docstring)."""
     log_lik = observation_log_lik(vae, y, op, sigma_y)
     x = start(vae, y, op, y1h)
+    loc, scale = vae.encoder(x, y1h)  # the first proposal: the encoder on the filled-in observation
     per_chunk = max(1, chunk_size // len(y))
     for r in range(rounds):
-        loc, scale = vae.encoder(x, y1h)  # proposal from the current completion
-        keep = [] if r == rounds - 1 else None
-        mean = estimators._weighted_mean(vae, x, y1h, loc, scale, proposals, per_chunk, None,
-                                         log_lik=log_lik, keep=keep)
-        x = fill(op, y, mean)
-    lw = torch.cat([k[0] for k in keep])  # (K, B) float64
-    z = torch.cat([k[1] for k in keep])  # (K, B, z_dim)
-    w = torch.softmax(lw, 0)
+        keep = []
+        estimators._weighted_mean(vae, x, y1h, loc, scale, proposals, per_chunk, None, log_lik=log_lik,
+                                  keep=keep)
+        lw = torch.cat([k[0] for k in keep])  # (K, B) float64
+        z = torch.cat([k[1] for k in keep])  # (K, B, z_dim)
+        w = torch.softmax(lw, 0).to(z.dtype)[..., None]  # (K, B, 1)
+        if r < rounds - 1:  # adapt: the weighted draws' mean and standard deviations
+            loc = (w * z).sum(0)
+            scale = (w * (z - loc) ** 2).sum(0).sqrt().clamp(min=1e-3)
+    w = w[..., 0]
     if info is not None:
-        info["ess"] = (1.0 / (w * w).sum(0)).float().cpu()  # (B,)
+        info["ess"] = (1.0 / (w * w).sum(0)).detach().float().cpu()  # (B,)
     idx = torch.multinomial(w.T.float(), num_samples, replacement=True).T  # (S, B)
-    return z.gather(0, idx[..., None].expand(-1, -1, z.shape[-1]))  # (S, B, z_dim)
+    return z.gather(0, idx[..., None].expand(-1, -1, z.shape[-1])).detach()  # (S, B, z_dim)
 
 
 def sample_z(vae, y, op, sigma_y: float, y1h, num_samples: int, method: str, info: dict | None,
