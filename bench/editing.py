@@ -50,7 +50,7 @@ BUDGET = {
     "gan": {"data": DATA, "arch": "dcgan", "disc": "dcgan", "latent_dim": 32, "g_cfg": {"ngf": 32},
             "d_cfg": {"ndf": 32}, "steps": 600, "batch_size": 64, "eval_every": 0, "sample_every": 300,
             "device": "cpu"},
-    "ddpm": {"data": DATA, "steps": 800, "batch_size": 64, "device": "cpu", "sample_steps": 50,
+    "ddpm": {"data": DATA, "steps": 500, "batch_size": 64, "device": "cpu", "sample_steps": 50,
              "num_samples": 16, "model": {"timesteps": 1000, "base_channels": 16, "channel_mults": [1, 2]}},
 }
 QUICK = {

@@ -76,7 +76,7 @@ if __name__ == "__main__":
     parser.add_argument("--runs", help="folder with the run folders vae/, gan/, ddpm/ to load (no training)")
     parser.add_argument("--vae-epochs", type=int, default=8)
     parser.add_argument("--gan-steps", type=int, default=600)
-    parser.add_argument("--ddpm-steps", type=int, default=800, help="DDPM training steps")
+    parser.add_argument("--ddpm-steps", type=int, default=500, help="DDPM training steps")
     parser.add_argument("--timesteps", type=int, default=1000, help="DDPM diffusion steps T")
     parser.add_argument("--sampler-steps", type=int, default=50, help="DDPM reverse steps while completing")
     parser.add_argument("--svi-steps", type=int, default=300, help="GAN SVI steps while completing")
