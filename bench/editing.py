@@ -26,6 +26,7 @@ wall time of the call over the completions it returned.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -121,12 +122,13 @@ def bench(models: dict, args, evaluator) -> tuple[list[dict], dict]:
     train = load_dataset(DATA, "train").images
     truth = scores(x[None].expand(args.samples, -1, -1, -1, -1), x, labels, Grayscale().apply(x), Grayscale(),
                    evaluator)
-    rows = [{"task": "-", "model": "ground truth", "method": "-", "sigma_y": "-", **truth, "ms": 0.0}]
+    rows = [] if args.no_baselines else [{"task": "-", "model": "ground truth", "method": "-", "sigma_y": "-",
+                                          **truth, "ms": 0.0}]
     shown = {}
     for task in TASKS:
         op = task_operator(task, x.shape[1:])
         y = op.apply(x)
-        shown[task] = {"observation": y[:1], "truth": x[:1], "op": op}
+        shown[task] = {"observation": y[:1], "truth": x[:1]}
         for fam, model in models.items():
             kw = {**METHOD_KW[fam], **(QUICK_KW[fam] if args.quick else {})}
             if fam == "ddpm" and not args.quick:
@@ -142,7 +144,7 @@ def bench(models: dict, args, evaluator) -> tuple[list[dict], dict]:
                          "sigma_y": info["sigma_y"], **cols, "ms": ms})
             shown[task][fam] = xs[:2, 0]
             print(f"  {task:<15} {fam:<5} done ({ms:.1f} ms/completion)", file=sys.stderr, flush=True)
-        for name in baselines_for(op):
+        for name in [] if args.no_baselines else baselines_for(op):
             start = time.perf_counter()
             xs = baseline_complete(name, y, op, train, num_samples=args.samples)  # deterministic: repeated
             ms = 1000 * (time.perf_counter() - start) / xs[:, :, 0, 0, 0].numel()
@@ -170,7 +172,8 @@ def figure(shown: dict, families, path: Path) -> Path:
     cols = ["observation", *[f"{f.upper()} {i}" for f in families for i in (1, 2)], "ground truth"]
     fig, axes = plt.subplots(len(shown), len(cols), figsize=(1.3 * len(cols), 1.45 * len(shown)))
     for r, (task, d) in enumerate(shown.items()):
-        obs = observation_image(d["observation"], d["op"], d["truth"].shape[1:])[0]
+        op = task_operator(task, d["truth"].shape[1:])
+        obs = observation_image(d["observation"], op, d["truth"].shape[1:])[0]
         imgs = [obs, *[d[f][i] for f in families for i in range(min(2, len(d[f])))], d["truth"][0]]
         for c, img in enumerate(imgs):
             ax = axes[r, c]
@@ -184,6 +187,22 @@ def figure(shown: dict, families, path: Path) -> Path:
     return save_figure(fig, path)
 
 
+def merge(folders: list[Path], out: Path) -> tuple[str, Path]:
+    """One table and one figure from the ``rows.json``/``shown.pt`` of bench runs over disjoint families
+    (run in parallel, one with the baselines): rows ordered truth, then per task the families, then the
+    baselines."""
+    rows, shown = [], {}
+    for folder in folders:
+        rows += json.loads((folder / "rows.json").read_text())
+        for task, d in torch.load(folder / "shown.pt", weights_only=True).items():
+            shown.setdefault(task, {}).update(d)
+    order = {name: i for i, name in enumerate(["ground truth", *(f.upper() for f in FAMILIES)])}
+    rows.sort(key=lambda r: (r["task"] != "-", TASKS.index(r["task"]) if r["task"] in TASKS else -1,
+                             order.get(r["model"], len(order))))
+    families = [f for f in FAMILIES if any(f in d for d in shown.values())]
+    return table(rows), figure(shown, families, out / "editing.png")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--runs", default="runs/bench-editing", help="model folders {vae,gan,ddpm} (reused)")
@@ -195,10 +214,17 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true", help="tiny models and samplers (smoke test)")
     p.add_argument("--train-only", action="store_true", help="train (or load) the models and stop")
+    p.add_argument("--no-baselines", action="store_true", help="only the families given with --only")
+    p.add_argument("--merge", nargs="+", type=Path, help="merge the results of these --out folders and stop")
     args = p.parse_args(argv)
     if args.quick:
         args.images, args.samples = min(args.images, 6), min(args.samples, 2)
     runs, out = Path(args.runs), Path(args.out or args.runs)
+    if args.merge:
+        md, fig = merge(args.merge, out)
+        (out / "table.md").write_text(md + "\n")
+        print(f"{md}\n\nfigure {fig}")
+        return 0
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
     models, trained = {}, {}
     for fam in args.only:
@@ -215,6 +241,8 @@ def main(argv=None) -> int:
     md = table(rows)
     out.mkdir(parents=True, exist_ok=True)
     (out / "table.md").write_text(md + "\n")
+    (out / "rows.json").write_text(json.dumps(rows, indent=1))
+    torch.save(shown, out / "shown.pt")
     fig = figure(shown, list(models), out / "editing.png")
     print(md)
     train_s = ", ".join(f"{f} {'loaded' if t is None else f'{t:.0f} s'}" for f, t in trained.items())
