@@ -19,5 +19,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "TASKS": "probgen.editing.tasks",
     "task_operator": "probgen.editing.tasks",
     "METHODS": "probgen.editing.complete",
+    "OPTIONS": "probgen.editing.complete",
+    "family": "probgen.editing.complete",
     "complete": "probgen.editing.complete",
 })

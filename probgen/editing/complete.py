@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from contextlib import nullcontext
 
 import torch
@@ -16,6 +17,14 @@ METHODS: dict[str, tuple[str, ...]] = {
     "vae": ("is", "svi", "nuts"),
     "gan": ("svi", "nuts"),
     "ddpm": ("dps", "ddnm", "repaint"),
+}
+OPTIONS: dict[str, tuple[str, ...]] = {  # the keyword options of each method
+    "is": ("proposals", "rounds", "chunk_size"),
+    "svi": ("steps", "lr", "particles", "guide", "init_loc", "init_scale", "restarts"),
+    "nuts": ("warmup_steps", "max_tree_depth", "target_accept_prob"),
+    "dps": ("steps", "dps_step", "prior_var", "zeta", "guidance_scale"),
+    "ddnm": ("steps",),
+    "repaint": ("steps", "resample"),
 }
 _NOISELESS = ("ddnm", "repaint")  # methods that model y = A(x) exactly (sigma_y = 0 only)
 _NEED_NOISE = {"gan": 0.05}  # default sigma_y where the observation must be noisy
@@ -95,11 +104,11 @@ def complete(model, y: torch.Tensor, operator, num_samples: int = 8, method: str
         keep_observed: for a ``Mask``, set the observed pixels of each completion to y.
         return_info: also return a dict of diagnostics (``ess`` (B,) for "is", ``final_loss`` for "svi",
             ``step_size``/``warmup_acceptance`` for "nuts", ``steps`` for the DDPM).
-        **kw: the method's options: "is" ``proposals`` (1000), ``rounds`` (3), ``chunk_size``; "svi"
-            ``steps`` (500), ``lr`` (0.05), ``particles`` (4), ``guide`` ("mvn" or "diag"); "nuts"
-            ``warmup_steps`` (200), ``max_tree_depth`` (6), ``target_accept_prob``; DDPM ``steps`` (reverse
-            steps; None: all T), "dps" ``dps_step`` ("score"/"chung"), ``prior_var``, ``zeta``,
-            ``guidance_scale``; "repaint" ``resample`` (5).
+        **kw: the method's options: "is" ``proposals`` (1000), ``rounds`` (5), ``chunk_size``; "svi"
+            ``steps`` (500), ``lr`` (0.05), ``particles`` (4), ``guide`` ("mvn" or "diag"), ``restarts``
+            (VAE 1, GAN 4); "nuts" ``warmup_steps`` (200), ``max_tree_depth`` (6), ``target_accept_prob``;
+            DDPM ``steps`` (reverse steps; None: all T), "dps" ``dps_step`` ("score"/"chung"), ``prior_var``,
+            ``zeta``, ``guidance_scale``; "repaint" ``resample`` (5). ``OPTIONS`` lists them per method.
 
     Returns:
         completions (num_samples, B, C, H, W) in [0, 1] (and the info dict with ``return_info``).
@@ -117,11 +126,17 @@ def complete(model, y: torch.Tensor, operator, num_samples: int = 8, method: str
                                                                                          return_info)
     method = _method(fam, method, operator, sigma_y)
     sigma = _sigma(fam, method, sigma_y)
+    for key in kw:
+        close = difflib.get_close_matches(key, OPTIONS[method], n=1)
+        if key not in OPTIONS[method]:
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ArgumentTypeError(f"method={method!r} has no option `{key}`; its options are "
+                                    f"{list(OPTIONS[method])}{hint}")
     if method == "ddnm" and not operator.linear:
         raise ProbgenError(f"method='ddnm' needs a linear `operator` with a pseudo-inverse, got {operator!r}")
     seed = None if seed is None else check_int("seed", seed, 0)
     device = _param(model).device
-    labels = check_labels(labels, model.num_classes, len(y), who=f"this {fam.upper()}")
+    labels = check_labels(labels, model.num_classes, len(y), name="labels", who=f"this {fam.upper()}")
     labels = None if labels is None else labels.to(device)
     y = y.to(device, _param(model).dtype)
     if operator.linear:

@@ -53,5 +53,6 @@ def sample_z(model, y, op, sigma_y: float, labels, num_samples: int, method: str
     prob = problem(model, y, op, sigma_y, labels)
     with latent.frozen(generator_of(model)):
         if method == "svi":
+            kw.setdefault("restarts", 4)  # several guides per image: diverse completions from several modes
             return latent.svi(prob, num_samples, info=info, **kw)
         return latent.nuts(prob, num_samples, info=info, **kw)

@@ -85,19 +85,43 @@ def _model(prob: LatentProblem):
 
 def svi(prob: LatentProblem, num_samples: int, *, steps: int = 500, lr: float = 0.05, particles: int = 4,
         guide: str = "mvn", init_loc: torch.Tensor | None = None, init_scale: float | torch.Tensor = 0.1,
-        info: dict | None = None) -> torch.Tensor:
+        restarts: int = 1, info: dict | None = None) -> torch.Tensor:
     """z (num_samples, B, d) from a per-image Gaussian guide fitted by SVI (see the module docstring).
 
     ``steps`` Adam steps at learning rate ``lr`` decayed 100-fold by the last one (``ClippedAdam``'s
     ``lrd``), ``particles`` vectorised ELBO particles; ``init_loc`` (B, d) starts the guide's means
-    (default 0), ``init_scale`` its standard deviations. ``info`` (a dict) receives the final ELBO per image.
+    (default 0), ``init_scale`` its standard deviations. ``restarts`` > 1 fits that many guides per image
+    side by side, the extra ones started at ``init_loc`` plus a prior draw, and samples their mixture with
+    weights softmax(ELBO_r) (each ELBO estimated from 32 draws): different restarts can settle in different
+    modes, and a mode's weight follows its evidence. ``info`` receives the final loss (and, with restarts,
+    the weights (restarts, B)).
     """
     steps, particles = check_int("steps", steps, 1), check_int("particles", particles, 1)
+    r, b, d = check_int("restarts", restarts, 1), prob.batch, prob.dim
     check_float("lr", lr, 0.0, low_open=True)
     check_choice("guide", guide, ("mvn", "diag"))
-    loc0 = prob.zeros() if init_loc is None else init_loc.detach().clone()
-    scale0 = (torch.ones_like(loc0) * init_scale).clamp(min=1e-3)
-    d = prob.dim
+    loc0 = (prob.zeros() if init_loc is None else init_loc.detach()).expand(r, b, d).clone()
+    loc0[1:] += torch.randn_like(loc0[1:])
+    scale0 = (torch.ones_like(loc0) * init_scale).clamp(min=1e-3).reshape(r * b, d)
+    wide = LatentProblem(d, r * b, lambda z: prob.log_lik(z.reshape(*z.shape[:-2], r, b, d)).flatten(-2),
+                         prob.decode, prob.like)
+    loc, tril, loss = _fit(wide, loc0.reshape(r * b, d), scale0, guide, steps, lr, particles)
+    loc, tril = loc.reshape(r, b, d), tril.reshape(r, b, d, d)
+    if info is not None:
+        info["final_loss"] = loss
+    pick = torch.zeros((num_samples, b), dtype=torch.int64, device=loc.device)
+    if r > 1:
+        w = _restart_weights(prob, loc, tril)  # (R, B)
+        pick = torch.multinomial(w.T, num_samples, replacement=True).T  # (S, B)
+        if info is not None:
+            info["restart_weights"] = w.cpu()
+    cols = torch.arange(b, device=loc.device)
+    eps = torch.randn((num_samples, b, d, 1), dtype=loc.dtype, device=loc.device)
+    return loc[pick, cols] + (tril[pick, cols] @ eps)[..., 0]  # (S, B, d)
+
+
+def _fit(prob: LatentProblem, loc0, scale0, guide: str, steps: int, lr: float, particles: int):
+    """Fit the guide by SVI: its means (B, d), Cholesky factors (B, d, d) and the final loss."""
 
     def q():
         loc = pyro.param("edit_loc", loc0)
@@ -119,11 +143,17 @@ def svi(prob: LatentProblem, num_samples: int, *, steps: int = 500, lr: float = 
         store = pyro.get_param_store()
         loc = store["edit_loc"].detach()
         tril = store["edit_tril"] if guide == "mvn" else torch.diag_embed(store["edit_scale"])
-        tril = tril.detach()
-    if info is not None:
-        info["final_loss"] = float(loss)
-    eps = torch.randn((num_samples, prob.batch, d, 1), dtype=loc.dtype, device=loc.device)
-    return loc + (tril @ eps)[..., 0]  # (S, B, d)
+    return loc, tril.detach(), float(loss)
+
+
+def _restart_weights(prob: LatentProblem, loc, tril, draws: int = 32) -> torch.Tensor:
+    """softmax over restarts of each guide's ELBO, E_q[log p(z) + log p(y | z) - log q(z)]: (R, B)."""
+    q = dist.MultivariateNormal(loc, scale_tril=tril)  # batch (R, B)
+    with torch.no_grad():
+        z = q.sample((draws,))  # (M, R, B, d)
+        log_p = -0.5 * (z * z).sum(-1) - 0.5 * prob.dim * math.log(2 * math.pi) + prob.log_lik(z)
+        elbo = (log_p - q.log_prob(z)).mean(0)  # (R, B)
+    return torch.softmax(elbo.double(), 0).to(loc.dtype)
 
 
 def nuts(prob: LatentProblem, num_samples: int, *, warmup_steps: int = 200, max_tree_depth: int = 6,

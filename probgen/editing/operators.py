@@ -1,10 +1,11 @@
 """Observation operators A for image editing: y = A(x) + N(0, sigma_y^2 I).
 
-Each operator maps a batch of images x (B, C, H, W), pixels in [0, 1], to observations y (B, *shape_out).
+Each operator maps a batch of images x (..., C, H, W) (any leading dims, e.g. (B, ...) or
+(num_samples, B, ...)), pixels in [0, 1], to observations y (..., *shape_out).
 All of them are linear, and each output pixel depends on its own disjoint set of input pixels, which gives
 the samplers three things besides ``apply``:
 
-* ``adjoint(y)``: A^T y, (B, *shape_out) -> (B, C, H, W);
+* ``adjoint(y)``: A^T y, (..., *shape_out) -> (..., C, H, W);
 * ``pinv(y)``: the Moore-Penrose pseudo-inverse A^+ y (the least-norm x with A x = y when y is in the
   range of A), exact: A A^T is diagonal (disjoint supports), so A^+ y = A^T (y / (A o A) 1);
 * ``variance(v)``: the variance of A(x) when the pixels of x are independent with variances v, i.e.
@@ -57,30 +58,30 @@ class Operator:
         raise NotImplementedError
 
     def apply(self, x: torch.Tensor) -> torch.Tensor:
-        """A(x): (B, C, H, W) -> (B, *shape_out)."""
+        """A(x): (..., C, H, W) -> (..., *shape_out)."""
         raise NotImplementedError
 
     def adjoint(self, y: torch.Tensor) -> torch.Tensor:
-        """A^T y: (B, *shape_out) -> (B, C, H, W)."""
+        """A^T y: (..., *shape_out) -> (..., C, H, W)."""
         raise NotImplementedError(f"{self!r} has no adjoint (it is not linear)")
 
     def variance(self, v: torch.Tensor) -> torch.Tensor:
-        """diag(A diag(v) A^T): the variance of A(x) for independent pixels of variance v (B, C, H, W)."""
+        """diag(A diag(v) A^T): the variance of A(x) for independent pixels of variance v (..., C, H, W)."""
         raise NotImplementedError(f"{self!r} has no variance map (it is not linear)")
 
     def pinv(self, y: torch.Tensor) -> torch.Tensor:
-        """A^+ y (B, *shape_out) -> (B, C, H, W) = A^T (A A^T)^+ y. The rows of these operators have disjoint
-        supports, so A A^T is diagonal, d = (A o A) 1 = ``variance(1)``, and A^+ y = A^T (y / d) (0 where
-        d = 0): exact, no iterations. An operator without disjoint supports must override this."""
+        """A^+ y (..., *shape_out) -> (..., C, H, W) = A^T (A A^T)^+ y. The rows of these operators have
+        disjoint supports, so A A^T is diagonal, d = (A o A) 1 = ``variance(1)``, and A^+ y = A^T (y / d)
+        (0 where d = 0): exact, no iterations. An operator without disjoint supports must override this."""
         if not self.linear:
             raise NotImplementedError(f"{self!r} has no pseudo-inverse (it is not linear)")
         shape = self._in_shape(y)
-        d = self.variance(torch.ones((1, *shape), dtype=y.dtype, device=y.device))  # (1, *shape_out)
+        d = self.variance(torch.ones(shape, dtype=y.dtype, device=y.device))  # shape_out
         return self.adjoint(torch.where(d > 0, y / d.clamp(min=1e-30), torch.zeros_like(y)))
 
     def _in_shape(self, y: torch.Tensor) -> tuple[int, int, int]:
         """The (C, H, W) of the images behind observations ``y`` (from the adjoint of a zero batch)."""
-        return tuple(self.adjoint(torch.zeros((1, *y.shape[1:]), dtype=y.dtype, device=y.device)).shape[1:])
+        return tuple(self.adjoint(torch.zeros(y.shape[-3:], dtype=y.dtype, device=y.device)).shape)
 
     def check(self, x: torch.Tensor, name: str = "x") -> None:
         """Raise a ProbgenError naming ``name`` unless ``x`` is a (B, C, H, W) batch this operator acts on."""
@@ -161,7 +162,10 @@ class Downsample(Operator):
         return (c, h // f, w // f)
 
     def apply(self, x):
-        return F.avg_pool2d(x, self.factor) if self.factor > 1 else x
+        if self.factor == 1:
+            return x
+        y = F.avg_pool2d(x.reshape(-1, *x.shape[-3:]), self.factor)
+        return y.reshape(*x.shape[:-2], *y.shape[-2:])
 
     def pinv(self, y):
         f = self.factor
@@ -178,7 +182,7 @@ class Downsample(Operator):
 
 
 class Grayscale(Operator):
-    """The luminance of a 3-channel image, (B, 3, H, W) -> (B, 1, H, W) (colorization)."""
+    """The luminance of a 3-channel image, (..., 3, H, W) -> (..., 1, H, W) (colorization)."""
 
     def __init__(self, weights=LUMINANCE) -> None:
         self.weights = torch.as_tensor(weights, dtype=torch.float64).flatten()
@@ -194,10 +198,10 @@ class Grayscale(Operator):
         return (1, h, w)
 
     def _w(self, x):
-        return self.weights.to(x.device, x.dtype).view(1, 3, 1, 1)
+        return self.weights.to(x.device, x.dtype).view(3, 1, 1)
 
     def apply(self, x):
-        return (x * self._w(x)).sum(1, keepdim=True)
+        return (x * self._w(x)).sum(-3, keepdim=True)
 
     def adjoint(self, y):
         return y * self._w(y)
@@ -206,7 +210,7 @@ class Grayscale(Operator):
         return self.adjoint(y) / float((self.weights**2).sum())
 
     def variance(self, v):
-        return (v * self._w(v) ** 2).sum(1, keepdim=True)
+        return (v * self._w(v) ** 2).sum(-3, keepdim=True)
 
     def __repr__(self):
         return f"Grayscale(weights={tuple(round(float(w), 4) for w in self.weights)})"

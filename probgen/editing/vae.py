@@ -16,17 +16,21 @@ scheme of ``VAE.inpaint`` (``probgen.vae.estimators``) generalised from masks to
 sees the decoded prior mean with its A-part replaced by the observation, x = m + A^+(y - A m), and its
 defensive mixture q (``probgen.vae.estimators``) proposes ``proposals`` draws; for ``rounds`` - 1 more
 rounds the proposal is moved to the weighted draws' mean and standard deviations (adaptive importance
-sampling: an encoder trained on whole images is too narrow for the wider posterior given part of one).
+sampling: the encoder's q of a filled-in image can be too narrow, when few pixels are observed and the
+posterior is wide, or too wide, when a trained Bernoulli decoder sees most pixels; the standard deviations
+are shrunk towards the previous ones when the ESS is small, see ``_adapt``).
 The last round's weighted draws are resampled (multinomial) into ``num_samples`` posterior draws, and
 ``info["ess"]`` reports each image's effective sample size (sum w)^2 / sum w^2 of that round: a small
 ESS (say < 50) means the draws are few distinct z, and the posterior is poorly covered.
-``"svi"`` and ``"nuts"``: ``probgen.editing.latent``, started from the encoder's proposal.
+``"svi"`` (started from the encoder's q) and ``"nuts"`` (chains started from prior draws):
+``probgen.editing.latent``.
 """
 
 from __future__ import annotations
 
 import torch
 
+from probgen.checks import check_int
 from probgen.editing import latent
 from probgen.editing.operators import Mask
 from probgen.errors import ProbgenError
@@ -77,9 +81,11 @@ def start(vae, y, op, y1h) -> torch.Tensor:
     return fill(op, y, vae.likelihood.mean(vae._decoder_output(z0, y1h)))
 
 
-def importance(vae, y, op, sigma_y: float, y1h, num_samples: int, *, proposals: int = 1000, rounds: int = 3,
+def importance(vae, y, op, sigma_y: float, y1h, num_samples: int, *, proposals: int = 1000, rounds: int = 5,
                chunk_size: int = 4096, info: dict | None = None) -> torch.Tensor:
     """z (num_samples, B, z_dim) by self-normalised importance sampling (see the module docstring)."""
+    proposals, rounds = check_int("proposals", proposals, 1), check_int("rounds", rounds, 1)
+    chunk_size = check_int("chunk_size", chunk_size, 1)
     log_lik = observation_log_lik(vae, y, op, sigma_y)
     x = start(vae, y, op, y1h)
     loc, scale = vae.encoder(x, y1h)  # the first proposal: the encoder on the filled-in observation
@@ -91,14 +97,24 @@ def importance(vae, y, op, sigma_y: float, y1h, num_samples: int, *, proposals: 
         lw = torch.cat([k[0] for k in keep])  # (K, B) float64
         z = torch.cat([k[1] for k in keep])  # (K, B, z_dim)
         w = torch.softmax(lw, 0).to(z.dtype)[..., None]  # (K, B, 1)
-        if r < rounds - 1:  # adapt: the weighted draws' mean and standard deviations
-            loc = (w * z).sum(0)
-            scale = (w * (z - loc) ** 2).sum(0).sqrt().clamp(min=1e-3)
+        if r < rounds - 1:
+            loc, scale = _adapt(z, w, scale)
     w = w[..., 0]
     if info is not None:
         info["ess"] = (1.0 / (w * w).sum(0)).detach().float().cpu()  # (B,)
     idx = torch.multinomial(w.T.float(), num_samples, replacement=True).T  # (S, B)
     return z.gather(0, idx[..., None].expand(-1, -1, z.shape[-1])).detach()  # (S, B, z_dim)
+
+
+def _adapt(z, w, scale):
+    """The next proposal: the weighted draws' mean, and their variance shrunk towards the current one with
+    a pseudo-count of one draw, (ess var + scale^2) / (ess + 1), so that a round whose weight sits on one
+    draw halves the variance instead of collapsing onto that draw (on a trained VAE, where the posterior
+    given most pixels is far narrower than the encoder's q, this anneals the width over the rounds)."""
+    loc = (w * z).sum(0)  # (B, d)
+    ess = (1.0 / (w * w).sum(0))  # (B, 1)
+    var = (w * (z - loc) ** 2).sum(0)
+    return loc, ((ess * var + scale**2) / (ess + 1)).sqrt()
 
 
 def sample_z(vae, y, op, sigma_y: float, y1h, num_samples: int, method: str, info: dict | None,

@@ -99,3 +99,14 @@ def test_bad_inputs_name_the_argument():
         check_observation(Downsample(4), torch.zeros(2, 1, 28, 28), (1, 28, 28))
     with pytest.raises(TypeError, match="`operator`"):
         check_observation("mask", torch.zeros(2, 1, 28, 28), (1, 28, 28))
+
+
+@pytest.mark.parametrize("key", list(ops()))
+def test_leading_dims(key):
+    op = ops()[key]
+    x = torch.rand(2, 3, *SHAPE, dtype=torch.float64)
+    y = op.apply(x)
+    assert y.shape == (2, 3, *op.shape_out(SHAPE))
+    torch.testing.assert_close(y[1], op.apply(x[1]))
+    torch.testing.assert_close(op.pinv(y)[1], op.pinv(y[1]))
+    torch.testing.assert_close(op.adjoint(y)[0], op.adjoint(y[0]))
