@@ -54,3 +54,21 @@ def test_edit_writes_the_grid(grey_vae, tmp_path, capsys):
     with Image.open(png) as im:
         w, h = im.size
     assert (w, h) == (2 + 4 * 10, 2 + 5 * 10)  # 4 columns; rows: observation, 3 samples, truth (8 + 2 px)
+
+
+def test_gan_and_ddpm_run_folders_load_and_edit(tmp_path, capsys):
+    from probgen.diffusion import train_ddpm
+    from probgen.editing.load import load_run
+
+    assert main(["train", "gan", "--data", "mnist-5k-colour", "--steps", "2", "--batch-size", "8", "--ngf",
+                 "8", "--ndf", "8", "--eval-every", "0", "--quiet", "--out", str(tmp_path / "gan")]) == 0
+    model = {"timesteps": 20, "base_channels": 8, "channel_mults": [1], "attention": False}
+    train_ddpm({"data": "mnist-5k-colour", "steps": 2, "batch_size": 8, "model": model, "device": "cpu",
+                "num_samples": 2, "sample_steps": 2}, tmp_path / "ddpm")
+    for family in ("gan", "ddpm"):
+        run = load_run(tmp_path / family)
+        assert (run.family, run.data, run.checkpoint.name) == (family, "mnist-5k-colour", "last.pt")
+        png = tmp_path / f"{family}.png"
+        assert main(["edit", "--model", str(tmp_path / family), "--task", "colorize", "--n", "2", "--images",
+                     "2", "--steps", "2", "-o", str(png), "--quiet"]) == 0, capsys.readouterr().err
+        assert png.stat().st_size > 100
