@@ -38,8 +38,8 @@ from probgen import seed as seed_all
 from probgen.data import load_dataset
 from probgen.editing import Grayscale, Mask, task_operator
 from probgen.editing.baselines import baseline_complete, baselines_for
-from probgen.editing.complete import complete
 from probgen.editing.load import CHECKPOINTS, load_run, test_images
+from probgen.editing.posterior import complete
 
 DATA = "mnist-5k-colour"
 TASKS = ("inpaint-center", "uncrop-right", "superres4", "colorize")

@@ -20,9 +20,9 @@ from probgen import seed as seed_all
 from probgen.data import load_dataset
 from probgen.editing import task_operator
 from probgen.editing.baselines import baseline_complete
-from probgen.editing.complete import complete
 from probgen.editing.grid import save_edit_grid
 from probgen.editing.load import load_run, test_images
+from probgen.editing.posterior import complete
 
 SMOKE_ARGS = ["--vae-epochs", "1", "--gan-steps", "2", "--ddpm-steps", "2", "--timesteps", "20",
               "--sampler-steps", "2", "--svi-steps", "2", "--images", "2", "--samples", "2", "--small",

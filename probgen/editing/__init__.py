@@ -18,8 +18,8 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "check_observation": "probgen.editing.operators",
     "TASKS": "probgen.editing.tasks",
     "task_operator": "probgen.editing.tasks",
-    "METHODS": "probgen.editing.complete",
-    "OPTIONS": "probgen.editing.complete",
-    "family": "probgen.editing.complete",
-    "complete": "probgen.editing.complete",
+    "METHODS": "probgen.editing.posterior",
+    "OPTIONS": "probgen.editing.posterior",
+    "family": "probgen.editing.posterior",
+    "complete": "probgen.editing.posterior",
 })

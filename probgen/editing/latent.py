@@ -138,8 +138,11 @@ def _fit(prob: LatentProblem, loc0, scale0, guide: str, steps: int, lr: float, p
     elbo = pyro.infer.Trace_ELBO(num_particles=particles, vectorize_particles=True, max_plate_nesting=1)
     with pyro.get_param_store().scope(), torch.enable_grad():
         engine = pyro.infer.SVI(_model(prob), q, optim, elbo)
-        for _ in range(steps):
+        for step in range(steps):
             loss = engine.step()
+            if not math.isfinite(loss):
+                raise FloatingPointError(f"SVI over z diverged at step {step + 1} (loss {loss}); lower `lr` "
+                                         f"(now {lr}) or raise `sigma_y`")
         store = pyro.get_param_store()
         loc = store["edit_loc"].detach()
         tril = store["edit_tril"] if guide == "mvn" else torch.diag_embed(store["edit_scale"])

@@ -133,7 +133,7 @@ def run_edit(model: str | os.PathLike, task: str, out: str | os.PathLike, *, n: 
     x, labels = test_images(data, images, seed, shape, name="--data")
     x, labels = x.to(dev), labels.to(dev)
     y = op.apply(x)  # (B, *shape_out)
-    from probgen.editing.complete import complete
+    from probgen.editing.posterior import complete
 
     kwargs = {k: v for k, v in (("method", method), ("sigma_y", sigma_y), ("steps", steps)) if v is not None}
     if getattr(run.model, "num_classes", None):

@@ -137,3 +137,10 @@ def test_bad_inputs_name_the_argument(models):
     bern = VAE(x_shape=SHAPE, z_dim=2, hidden=8)
     with pytest.raises(ProbgenError, match="`sigma_y`=0.1 is not supported for a Mask on a 'bernoulli'"):
         complete(bern, y, mask, sigma_y=0.1)
+
+
+def test_complete_stays_the_function_whatever_was_imported_first():
+    import probgen.editing.posterior  # noqa: F401  (the module is not named like the function)
+    from probgen.editing import complete
+
+    assert callable(complete) and complete.__module__ == "probgen.editing.posterior"

@@ -105,8 +105,9 @@ def complete(model, y: torch.Tensor, operator, num_samples: int = 8, method: str
         return_info: also return a dict of diagnostics (``ess`` (B,) for "is", ``final_loss`` for "svi",
             ``step_size``/``warmup_acceptance`` for "nuts", ``steps`` for the DDPM).
         **kw: the method's options: "is" ``proposals`` (1000), ``rounds`` (5), ``chunk_size``; "svi"
-            ``steps`` (500), ``lr`` (0.05), ``particles`` (4), ``guide`` ("mvn" or "diag"), ``restarts``
-            (VAE 1, GAN 4); "nuts" ``warmup_steps`` (200), ``max_tree_depth`` (6), ``target_accept_prob``;
+            ``steps`` (500), ``lr`` (0.05; GAN 0.01), ``particles`` (4), ``guide`` ("mvn" or "diag"),
+            ``restarts`` (VAE 1, GAN 4); "nuts" ``warmup_steps`` (200), ``max_tree_depth`` (6),
+            ``target_accept_prob``;
             DDPM ``steps`` (reverse steps; None: all T), "dps" ``dps_step`` ("score"/"chung"), ``prior_var``,
             ``zeta``, ``guidance_scale``; "repaint" ``resample`` (5). ``OPTIONS`` lists them per method.
 
@@ -114,9 +115,10 @@ def complete(model, y: torch.Tensor, operator, num_samples: int = 8, method: str
         completions (num_samples, B, C, H, W) in [0, 1] (and the info dict with ``return_info``).
 
     Raises:
-        ProbgenError / TypeError naming the argument: a model of no family, a method the family lacks, y
-        of the wrong shape for the operator, an operator that does not fit the images, labels for an
-        unconditional model (or none for a conditional VAE), a noise level the method cannot use.
+        ValueError: (a ``ProbgenError``) naming the argument: a method the family lacks, y of the wrong
+            shape for the operator, an operator that does not fit the images, labels for an unconditional
+            model (or none for a conditional VAE), a noise level the method cannot use.
+        TypeError: a model of no family, or an argument of the wrong type.
     """
     fam = family(model)
     shape = _image_shape(model, fam)
