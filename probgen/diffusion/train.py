@@ -74,6 +74,7 @@ class DDPMTrainer(StepLoop):
     """
 
     family = "DDPM"
+    objective = "minimising the denoising loss"
     checkpoint_kind = KIND
 
     def __init__(self, config: TrainConfig | dict | None = None, out=None, *, resume: bool = False,
@@ -173,6 +174,11 @@ class DDPMTrainer(StepLoop):
         if self.ema is not None:
             self.ema.update()
         self._sums = (self._sums[0] + float(loss.detach()), self._sums[1] + 1)
+
+    def progress_stats(self) -> dict[str, float]:
+        """The mean denoising loss since the last logged row."""
+        loss_sum, n = self._sums
+        return {"loss": loss_sum / n} if n else {}
 
     def after_step(self, total: int) -> None:
         cfg = self.config
