@@ -18,7 +18,8 @@ __all__ = ["markdown_to_html", "write_html"]
 _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem;
        line-height: 1.5; color: #222; }
-h1, h2, h3 { line-height: 1.2; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2rem; margin-top: 2.5rem; }
+h1, h2, h3 { line-height: 1.2; }
+h2 { border-bottom: 1px solid #ccc; padding-bottom: .2rem; margin-top: 2.5rem; }
 img { max-width: 100%; height: auto; image-rendering: pixelated; border: 1px solid #eee; }
 figure { margin: 1rem 0; } figcaption { font-size: .9rem; color: #555; }
 table { border-collapse: collapse; margin: 1rem 0; font-size: .92rem; }

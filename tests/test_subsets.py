@@ -1,4 +1,4 @@
-"""No evaluation, figure or reference panel sees a class-biased subset of mnist-5k (it ships sorted by label)."""
+"""No evaluation, figure or reference panel sees a class-biased subset of mnist-5k (shipped label-sorted)."""
 
 import pytest
 import torch

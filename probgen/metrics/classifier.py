@@ -161,7 +161,8 @@ def train_classifier(dataset: str = "mnist-5k", *, seed: int = 0, epochs: int | 
     """Train the domain classifier on ``dataset``'s train split; returns ``(model, info)``.
 
     ``info`` holds the configs, the seed, the train/test accuracy and the training time. ``epochs`` and
-    ``max_train`` (a random sample of that many training images, drawn with ``seed``) shrink the run for tests.
+    ``max_train`` (a random sample of that many training images, drawn with ``seed``) shrink the run
+    for tests.
     """
     from probgen.data import load_dataset
 
