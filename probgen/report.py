@@ -46,11 +46,21 @@ def _inline(text: str, base: Path) -> str:
     parts, last = [], 0
     for m in _IMAGE.finditer(text):
         parts.append(_spans(text[last:m.start()]))
-        alt = html.escape(m.group(1))
-        parts.append(f'<img src="{data_uri(base / m.group(2))}" alt="{alt}" title="{alt}">')
+        alt, path = html.escape(m.group(1)), base / m.group(2)
+        parts.append(f'<img src="{data_uri(path)}" alt="{alt}" title="{alt}"{_size(path)}>')
         last = m.end()
     parts.append(_spans(text[last:]))
     return "".join(parts)
+
+
+def _size(path: Path, min_width: int = 360) -> str:
+    """A width attribute that scales a small PNG (an image grid of 8x8 digits) up to be readable."""
+    head = path.read_bytes()[:24]
+    if path.suffix.lower() != ".png" or head[12:16] != b"IHDR":
+        return ""
+    width = int.from_bytes(head[16:20], "big")
+    scale = min(8, -(-min_width // max(width, 1)))
+    return f' width="{width * scale}"' if scale > 1 else ""
 
 
 def _spans(text: str) -> str:

@@ -150,8 +150,10 @@ def ae_vs_vae_figure(vae, ae, x: torch.Tensor, labels: torch.Tensor, train_x: to
         imgs = model.decode(z.to(train_x.device)).cpu()
         near = float(torch.cdist(imgs.flatten(1), train_flat).min(1).values.mean())
         show_images(imgs, ax=axes[1, col], nrow=8, title=f"{name} samples, {how}\n"
-                    f"{far:.0%} of the latents lie between clusters; mean distance to the nearest "
-                    f"training image {near:.2f} (test digits: {ref:.2f})")
+                    f"{far:.0%} of these latents lie between the clusters of codes\n"
+                    f"mean L2 distance to the nearest training image {near:.2f}\n"
+                    f"(real test digits: {ref:.2f})")
+        axes[1, col].title.set_fontsize(10)
     fig.suptitle("autoencoder vs VAE: a latent space without a prior cannot be sampled", fontsize=13)
     return save_figure(fig, path)
 
