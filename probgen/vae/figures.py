@@ -108,27 +108,28 @@ def interpolation_figure(vae, x: torch.Tensor, labels: torch.Tensor, path: str |
 
 
 def _latent_samples(model, vae, train_codes: torch.Tensor, n: int, gen: torch.Generator):
-    """Latents to decode: the VAE's prior N(0, I); for the AE (no prior) a Gaussian fitted to its codes."""
+    """Latents to decode: the VAE's prior N(0, I); the AE has no prior, so points drawn uniformly from the
+    box its training codes occupy (the region a user would pick latents from)."""
     if model is vae:
         return torch.randn(n, vae.z_dim, generator=gen), "z ~ N(0, I), the prior"
-    mean, cov = train_codes.mean(0), torch.cov(train_codes.T) + 1e-5 * torch.eye(train_codes.shape[1])
-    z = mean + torch.randn(n, len(mean), generator=gen) @ torch.linalg.cholesky(cov).T
-    return z, "z ~ Gaussian fitted to its codes"
+    lo, hi = train_codes.quantile(0.005, 0), train_codes.quantile(0.995, 0)
+    return lo + (hi - lo) * torch.rand(n, len(lo), generator=gen), "z uniform over the box of its codes"
 
 
 @torch.no_grad()
 def ae_vs_vae_figure(vae, ae, x: torch.Tensor, labels: torch.Tensor, train_x: torch.Tensor,
-                     path: str | os.PathLike, n: int = 64, seed: int = 0) -> Path:
+                     path: str | os.PathLike, n: int = 64, seed: int = 0, classify=None) -> Path:
     """The lesson of the AE-vs-VAE comparison in one figure.
 
     Top: the codes of test digits (coloured by class) with the latents that are decoded below (black
-    crosses): the AE's codes sit in separated clusters with empty space between them, the VAE's KL term
-    packs them densely around the origin. Bottom: the decoded images. The AE has no prior, so it is
-    sampled from a Gaussian fitted to its training codes: many such latents fall between the clusters and
-    decode to blends or garbage, and those inside a cluster to near copies of training digits. Each panel
-    gives the share of latents that fall far from every code (further than the 99th percentile of the
-    codes' own nearest-neighbour distances) and the mean distance of the images to the nearest training
-    image, with that of real test digits as the reference.
+    crosses): the AE's codes sit in clusters with empty space between them, the VAE's KL term packs them
+    densely around the origin. Bottom: the decoded images. The AE has no prior, so its latents are drawn
+    uniformly from the box its training codes occupy: many fall between the clusters and decode to blends
+    or garbage, those inside a cluster to near copies of training digits. Each panel gives the share of
+    latents far from every code (further than the 99th percentile of the codes' own nearest-neighbour
+    distances), the share of images that ``classify`` (a function images -> class probabilities, e.g. the
+    shipped digit classifier) is unsure about (top probability < 0.5), and the mean distance of the images
+    to the nearest training image, with that of real test digits as the reference.
     """
     gen = torch.Generator().manual_seed(seed)
     train_flat = train_x.cpu().flatten(1)
@@ -149,8 +150,11 @@ def ae_vs_vae_figure(vae, ae, x: torch.Tensor, labels: torch.Tensor, train_x: to
         far = _share_far(z, train_codes)
         imgs = model.decode(z.to(train_x.device)).cpu()
         near = float(torch.cdist(imgs.flatten(1), train_flat).min(1).values.mean())
+        unsure = "" if classify is None else (
+            "\nthe digit classifier is unsure (top probability < 0.5) of "
+            f"{float((classify(imgs).max(1).values < 0.5).float().mean()):.0%}")
         show_images(imgs, ax=axes[1, col], nrow=8, title=f"{name} samples, {how}\n"
-                    f"{far:.0%} of these latents lie between the clusters of codes\n"
+                    f"{far:.0%} of these latents lie between the clusters of codes{unsure}\n"
                     f"mean L2 distance to the nearest training image {near:.2f}\n"
                     f"(real test digits: {ref:.2f})")
         axes[1, col].title.set_fontsize(10)
@@ -195,6 +199,18 @@ def training_figures(vae, run, cfg, train, test, ctx) -> dict[str, Path]:
                quiet=None)
         ae.eval()
         figs["ae_vs_vae"] = ae_vs_vae_figure(vae, ae, x, y, train.images[:4000].to(ctx.device),
-                                             run.figure("ae_vs_vae.png"))
+                                             run.figure("ae_vs_vae.png"), classify=_classifier(cfg.data))
     vae.train()
     return figs
+
+
+def _classifier(data: str):
+    """images -> class probabilities with the shipped digit classifier of ``data``, or None without one."""
+    try:
+        from probgen.metrics.classifier import CONFIGS, load_classifier
+    except ImportError:
+        return None
+    if data not in CONFIGS:
+        return None
+    model = load_classifier(data, device="cpu")
+    return lambda images: torch.softmax(model(images.float().cpu()), 1)
