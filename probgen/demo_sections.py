@@ -85,7 +85,8 @@ def _demo_models(run: RunDir) -> dict:
     if vae_file.exists():
         from probgen.vae import VAE
 
-        models["VAE (2-D latent)"] = VAE.load(vae_file)
+        vae = VAE.load(vae_file)
+        models[f"VAE ({vae.z_dim}-D latent)"] = vae
     if gan_file.exists():
         from probgen.gan import GAN
 

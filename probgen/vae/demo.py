@@ -12,14 +12,17 @@ from probgen.vae.config import VAEConfig
 
 QUICK = VAEConfig(data="digits", z_dim=2, hidden=(64,), epochs=2, iwae_samples=20, iwae_images=100,
                   ae_epochs=1, device="cpu")
-FULL = VAEConfig(data="mnist-5k", z_dim=2, hidden=(400,), epochs=25, iwae_samples=500, iwae_images=500,
+FULL = VAEConfig(data="mnist-5k", z_dim=16, hidden=(400,), epochs=15, iwae_samples=500, iwae_images=500,
                  device="cpu")
 CAPTIONS = {"samples": "VAE samples: decoded prior draws z ~ N(0, I)",
             "reconstructions": "Reconstructions (top row: test inputs, bottom row: their reconstructions)",
             "latent": "Latent space: posterior means of test digits",
+            "ae_vs_vae": "Autoencoder vs VAE: the AE's codes form clusters with empty space between them, "
+                         "and latents drawn from the region they occupy mostly fall in that space and decode "
+                         "to blends and strokes; the VAE's prior covers its codes densely",
             "manifold": "Latent manifold: a grid of Gaussian quantiles decoded",
             "interpolations": "Interpolations between the codes of two test digits (one pair per row)",
-            "ae_vs_vae": "Autoencoder vs VAE latent space", "curves": "ELBO per epoch (train and test)"}
+            "curves": "ELBO per epoch (train and test)"}
 
 
 def independent_pixels_log_likelihood(train: torch.Tensor, test: torch.Tensor) -> float:
@@ -46,8 +49,8 @@ def run_demo(run, quick: bool) -> str:
         "## VAE",
         "",
         f"`{result.vae}` trained with Pyro SVI ({cfg.epochs} epochs on `{cfg.data}`, binarised; fast path "
-        "FastTrace_ELBO + JointOptim Adam). A 2-D latent space so that it can be drawn; a larger one "
-        "fits better.",
+        f"FastTrace_ELBO + JointOptim Adam), {cfg.z_dim}-D latent space (drawn in the plane of its two "
+        "leading principal directions when it has more than two dimensions).",
         "",
         f"- test ELBO: {float(last['test_elbo']):.2f} nats/image (higher is better). Reference: the "
         f"trivial model of independent pixels (each pixel's training mean) has an exact test "
