@@ -20,7 +20,7 @@ from probgen.errors import ProbgenError
 DATASETS = ("mnist-5k", "digits")  # the data sets with a shipped metric classifier (probgen.metrics)
 _BUDGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds|steps?)\s*$", re.IGNORECASE)
 
-QUICK_STEPS = 40  # quick=True: at most this many steps per model (a time budget becomes this step budget)
+QUICK_STEPS = 30  # quick=True: at most this many steps per model (a time budget becomes this step budget)
 QUICK_SAMPLES, QUICK_REPEATS = 200, 2
 FULL_SAMPLES, FULL_REPEATS = 1000, 3
 
@@ -35,7 +35,8 @@ def parse_budget(text) -> tuple[str, float]:
     value, unit = float(m.group(1)), m.group(2).lower()
     if unit.startswith("step"):
         if value != int(value) or value < 1:
-            raise ProbgenError(f"`budget`={text!r}: the step count must be a whole number >= 1, e.g. '4000steps'")
+            raise ProbgenError(f"`budget`={text!r}: the step count must be a whole number >= 1, e.g. "
+                               "'4000steps'")
         return "steps", int(value)
     if value <= 0:
         raise ProbgenError(f"`budget`={text!r}: the seconds must be > 0, e.g. '600s'")
@@ -50,7 +51,7 @@ class CompareConfig:
         data: data set with a shipped metric classifier, ``"mnist-5k"`` or ``"digits"``.
         budget: per model, ``"<S>s"`` (wall seconds) or ``"<N>steps"`` (training steps).
         out: output folder (table.md, table.csv, figures/).
-        quick: a smoke-sized run: at most 40 steps per model (a time budget becomes 40 steps, so quick runs
+        quick: a smoke-sized run: at most 30 steps per model (a time budget becomes 30 steps, so quick runs
             repeat exactly), 200 samples and 2 sample sets unless given, a small IWAE.
         seed: seeds training, sampling and every evaluation subset.
         ddpm: also train and score the DDPM baseline (its own U-Net; not matched to the others).
@@ -96,7 +97,7 @@ class CompareConfig:
 
     @property
     def steps_or_seconds(self) -> tuple[str, float]:
-        """The effective budget per model: ("steps", N) or ("seconds", S); quick caps it at 40 steps."""
+        """The effective budget per model: ("steps", N) or ("seconds", S); quick caps it at 30 steps."""
         unit, value = parse_budget(self.budget)
         if self.quick:
             return "steps", int(min(value, QUICK_STEPS)) if unit == "steps" else QUICK_STEPS

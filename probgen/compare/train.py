@@ -53,8 +53,8 @@ def fit(trained: Trained, step: Callable[[], dict[str, float]], budget: tuple[st
     unit, value = budget
     every = max(1, int(value) // LOG_POINTS) if unit == "steps" else 25
     sums: dict[str, float] = {}
-    bar = progress(total=int(value) if unit == "steps" else None, desc=f"{trained.name} ({trained.objective})",
-                   quiet=not show)
+    bar = progress(total=int(value) if unit == "steps" else None,
+                   desc=f"{trained.name} ({trained.objective})", quiet=not show)
     t0 = time.perf_counter()
     while (trained.steps < value) if unit == "steps" else (time.perf_counter() - t0 < value):
         for k, v in step().items():
@@ -78,7 +78,8 @@ def train_vae(name: str, data, num_classes, budget, cfg, index: int, show: bool)
     seed(derive_seed(cfg.seed, step=index))
     vae = build_vae(tuple(data.images.shape[1:]), num_classes).to(cfg.device)
     opt = torch.optim.Adam(vae.parameters(), lr=1e-3)
-    stream = batches(data.images, data.labels, cfg.batch_size, torch.Generator().manual_seed(cfg.seed + index))
+    stream = batches(data.images, data.labels, cfg.batch_size,
+                     torch.Generator().manual_seed(cfg.seed + index))
 
     def step() -> dict[str, float]:
         x, y = next(stream)
@@ -102,7 +103,8 @@ def train_gan(name: str, data, num_classes, budget, cfg, index: int, show: bool,
     g, d, objective = gan.generator, gan.discriminator, GANLoss(loss)
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    stream = batches(data.images, data.labels, cfg.batch_size, torch.Generator().manual_seed(cfg.seed + index))
+    stream = batches(data.images, data.labels, cfg.batch_size,
+                     torch.Generator().manual_seed(cfg.seed + index))
     trained = Trained(name, gan, f"{loss} GAN loss")
 
     def step() -> dict[str, float]:
@@ -136,7 +138,8 @@ def train_ddpm(name: str, data, budget, cfg, index: int, show: bool, sample_step
     ddpm = DDPM(x_shape=tuple(data.images.shape[1:]), base_channels=16, channel_mults=(1, 2),
                 attention=False).to(cfg.device)
     opt = torch.optim.Adam(ddpm.parameters(), lr=1e-3)
-    stream = batches(data.images, data.labels, cfg.batch_size, torch.Generator().manual_seed(cfg.seed + index))
+    stream = batches(data.images, data.labels, cfg.batch_size,
+                     torch.Generator().manual_seed(cfg.seed + index))
 
     def step() -> dict[str, float]:
         x, _ = next(stream)
