@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from probgen.checks import check_output_folder, config_from_dict
+from probgen.checks import check_fresh_run, check_output_folder, config_from_dict
 from probgen.gan.config import DISCRIMINATORS, GENERATORS, LOSSES, GANConfig
 from probgen.training.config import add_field_options, given_fields
 
@@ -89,6 +89,8 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     a("--out", default="runs/gan", help="run folder")
     a("--resume", action="store_true", help="continue the run in --out from its config.json and "
                                             "checkpoints/last.pt")
+    a("--overwrite", action="store_true", help="start afresh in an --out that holds an earlier run, "
+                                               "replacing its checkpoints (default: refuse)")
 
 
 def options_from_args(args: argparse.Namespace) -> dict:
@@ -136,6 +138,7 @@ def train_command(args: argparse.Namespace) -> int:
     from probgen.training.config import resolve_run_config, saved_config
 
     check_output_folder("--out", args.out)
+    check_fresh_run("--out", args.out, resume=args.resume, overwrite=args.overwrite)
     given = options_from_args(args)
     if "eval_every" not in given and not (args.resume and saved_config(args.out) is not None):
         given["eval_every"] = given.get("ckpt_every", _D.ckpt_every) if metrics_available() else 0
