@@ -236,7 +236,10 @@ def checkpoint_kind(state: dict) -> str | None:
 
 
 def expect_kind(state: dict, kind: str, source: str = "this checkpoint") -> None:
-    """Refuse a checkpoint that does not hold a ``kind`` (e.g. a GAN's given to ``VAE.load``)."""
+    """Refuse a checkpoint that does not hold a ``kind`` (e.g. a GAN's given to ``VAE.load``)
+    or is no dict."""
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{source} must be a checkpoint dict, got {type(state).__name__}")
     got = checkpoint_kind(state)
     if got is None:
         keys = ", ".join(repr(k) for k in list(state)[:6] if k != FORMAT_KEY) or "none"

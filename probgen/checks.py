@@ -108,6 +108,14 @@ def check_device_name(name: str, value: Any) -> str:
     return value
 
 
+def check_data_name(name: str, value: Any) -> str:
+    """A data set name (a str such as ``"mnist-5k"``, or a path to an ``.npz`` file); whether it names a
+    data set is checked when the data is loaded (``probgen.data.load_dataset``)."""
+    if not isinstance(value, str):
+        raise ArgumentTypeError(f"`{name}` must be a data set name such as 'mnist-5k', got {value!r}")
+    return value
+
+
 def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
     """``value`` is one of ``choices``; else a ValueError listing them (and the closest one)."""
     choices = list(choices)
@@ -200,6 +208,19 @@ def check_output_folder(name: str, path: str | os.PathLike) -> Path:
     if not os.access(existing, os.W_OK | os.X_OK):
         raise ValueError(f"`{name}` {str(p)!r} cannot be written: {str(existing)!r} is not writable")
     return p
+
+
+def check_fresh_run(name: str, path: str | os.PathLike, *, resume: bool, overwrite: bool) -> None:
+    """Refuse to start a new run in a folder that holds an earlier run's checkpoints, unless the caller asked
+    to continue it (``resume``) or to replace it (``overwrite``): a training command never deletes a saved
+    run by accident. Else a ValueError naming ``name`` and both ways on."""
+    ckpts = Path(path) / "checkpoints"
+    if resume or overwrite or not ckpts.is_dir():
+        return
+    found = sorted(p.name for p in ckpts.glob("*.pt"))
+    if found:
+        raise ValueError(f"`{name}` {str(path)!r} already holds a run (checkpoints/{found[0]}); "
+                         "add --resume to continue it, --overwrite to replace it, or give another folder")
 
 
 def _range_text(low: int | None, high: int | None) -> str:

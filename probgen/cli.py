@@ -110,6 +110,10 @@ def build_parser(families: list[str] | tuple[str, ...] | None = None) -> argpars
     demo.add_argument("--seed", type=int, default=0, help="random seed")
     demo.set_defaults(func=_demo)
 
+    from probgen.compare.cli import register as register_compare  # no torch until the command runs
+
+    register_compare(top)
+
     train = top.add_parser("train", help="train a model", description="Train a model of one family.")
     train_sub = train.add_subparsers(dest="family", metavar="FAMILY")
     for name in families:

@@ -145,3 +145,17 @@ def test_ctrl_c_outside_a_training_command(monkeypatch, capsys):
     monkeypatch.setattr(probgen.cli, "_data_list", interrupted)
     assert main(["data", "list"]) == 130
     assert capsys.readouterr().err == "probgen: interrupted\n"
+
+
+@pytest.mark.parametrize("command", [VAE, GAN], ids=["vae", "gan"])
+def test_a_new_run_never_replaces_a_saved_one_unasked(tmp_path, capsys, command):
+    out = tmp_path / "run"
+    assert main(["--quiet", *command, "--out", str(out)]) == 0
+    last = out / "checkpoints" / "last.pt"
+    saved = last.read_bytes()
+    capsys.readouterr()
+    _one_line_error(capsys, ["--quiet", *command, "--out", str(out)],
+                    f"`--out` {str(out)!r} already holds a run (checkpoints/", tmp_path)
+    assert last.read_bytes() == saved
+    assert main(["--quiet", *command, "--out", str(out), "--overwrite"]) == 0  # asked: a fresh run
+    assert load_checkpoint(last)["step"] >= 1

@@ -101,9 +101,7 @@ class TrainConfig:
         checks.check_choice("sample_method", self.sample_method, METHODS)
         self.amp = checks.check_bool("amp", self.amp)
         checks.check_device_name("device", self.device)
-        if not isinstance(self.data, str):
-            raise checks.ArgumentTypeError(f"`data` must be a data set name such as 'mnist-5k', got "
-                                           f"{self.data!r}")
+        checks.check_data_name("data", self.data)
         if not isinstance(self.model, dict):
             raise TypeError(f"`model` must be a dict of DDPMConfig fields, got {type(self.model).__name__}")
         DDPMConfig.from_dict(self.model)  # its fields are checked now, not when the model is built

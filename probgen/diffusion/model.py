@@ -33,7 +33,6 @@ from probgen.diffusion.config import METHODS, DDPMConfig
 from probgen.diffusion.sampling import ddim_step, ddpm_mean_var, ddpm_step, timestep_sequence
 from probgen.diffusion.schedule import NoiseSchedule
 from probgen.diffusion.unet import UNet
-from probgen.errors import CheckpointError
 from probgen.training.loop import eval_mode
 
 KIND = "probgen.diffusion.DDPM"  # the "kind" entry of DDPM checkpoints
@@ -261,8 +260,6 @@ class DDPM(nn.Module):
             CheckpointError: the state is of another kind, lacks an entry, or its weights do not fit the
                 DDPM its config describes (``source`` names it in the message).
         """
-        if not isinstance(state, dict):
-            raise CheckpointError(f"{source} must be a checkpoint dict, got {type(state).__name__}")
         expect_kind(state, KIND, source)
         with rebuilding(source, "a DDPM"):
             ddpm = cls(DDPMConfig.from_checkpoint(state["ddpm_config"]))

@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 
-from probgen.checks import check_output_folder, config_from_dict
+from probgen.checks import check_fresh_run, check_output_folder, config_from_dict
 from probgen.gan.config import DISCRIMINATORS, GENERATORS, LOSSES, GANConfig
 from probgen.training.config import add_field_options, given_fields
 
@@ -90,6 +90,8 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     a("--out", default="runs/gan", help="run folder")
     a("--resume", action="store_true", help="continue the run in --out from its config.json and "
                                             "checkpoints/last.pt")
+    a("--overwrite", action="store_true", help="start afresh in an --out that holds an earlier run, "
+                                               "replacing its checkpoints (default: refuse)")
 
 
 def options_from_args(args: argparse.Namespace) -> dict:
@@ -143,6 +145,7 @@ def train_command(args: argparse.Namespace) -> int:
     from probgen.training.config import resolve_run_config, saved_config
 
     check_output_folder("--out", args.out)
+    check_fresh_run("--out", args.out, resume=args.resume, overwrite=args.overwrite)
     given = options_from_args(args)
     saved = saved_config(args.out) if args.resume else None
     data = given.get("data", (saved or {}).get("data", _D.data))

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from probgen.checks import (
-    ArgumentTypeError,
     check_bool,
     check_choice,
+    check_data_name,
     check_device_name,
     check_float,
     check_int,
@@ -112,8 +112,7 @@ class GANConfig:
         for name in ("conditional", "amp", "channels_last", "compile"):
             setattr(self, name, check_bool(name, getattr(self, name)))
         check_device_name("device", self.device)
-        if not isinstance(self.data, str):
-            raise ArgumentTypeError(f"`data` must be a data set name such as 'mnist-5k', got {self.data!r}")
+        check_data_name("data", self.data)
         for name in ("g_cfg", "d_cfg"):
             if not isinstance(getattr(self, name), dict):
                 raise TypeError(f"`{name}` must be a dict of architecture keywords, got "

@@ -25,7 +25,6 @@ from torch import nn
 from probgen.checkpoint import expect_kind, load_checkpoint, load_weights, rebuilding
 from probgen.checks import check_int, check_num_classes
 from probgen.checks_torch import check_labels, check_latents
-from probgen.errors import CheckpointError
 from probgen.gan.registry import get_model
 from probgen.training.loop import eval_mode
 
@@ -98,8 +97,6 @@ class GAN(nn.Module):
             CheckpointError: the state is of another kind, lacks an entry, or its weights do not fit the
                 GAN its spec describes (``source`` names it in the message).
         """
-        if not isinstance(state, dict):
-            raise CheckpointError(f"{source} must be a checkpoint dict, got {type(state).__name__}")
         expect_kind(state, KIND, source)
         with rebuilding(source, "a GAN"):
             spec = upgrade_spec(state["spec"])

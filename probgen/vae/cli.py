@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from probgen.checks import check_output_folder, config_from_dict
+from probgen.checks import check_fresh_run, check_output_folder, config_from_dict
 from probgen.training.config import add_field_options, given_fields, read_config_file
 from probgen.vae.config import ARCHS, BINARIZE, ELBOS, LIKELIHOODS, VAEConfig
 
@@ -67,6 +67,9 @@ def register(train, top) -> None:
     p.add_argument("--out", default="runs/vae", help="run folder")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its config.json and checkpoints/last.pt")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start afresh in an --out that holds an earlier run, replacing its checkpoints "
+                        "(default: refuse)")
     p.set_defaults(func=_train)
 
 
@@ -100,6 +103,7 @@ def _train(args) -> int:
     from probgen.vae.train import resolve_config, train_vae
 
     check_output_folder("--out", args.out)
+    check_fresh_run("--out", args.out, resume=args.resume, overwrite=args.overwrite)
     cfg = resolve_run_config(VAEConfig, options_from_args(args), args.out, resume=args.resume,
                              prepare=resolve_config)
     ctx = setup_distributed(cfg.device)

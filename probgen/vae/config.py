@@ -68,9 +68,7 @@ class VAEConfig:
         self.min_scale = checks.check_float("min_scale", self.min_scale, 0.0, low_open=True)
         self.figures = checks.check_bool("figures", self.figures)
         checks.check_device_name("device", self.device)
-        if not isinstance(self.data, str):
-            raise checks.ArgumentTypeError(f"`data` must be a data set name such as 'digits', got "
-                                           f"{self.data!r}")
+        checks.check_data_name("data", self.data)
         if not isinstance(self.extra, dict):
             raise checks.ArgumentTypeError(f"`extra` must be a dict of notes, got "
                                            f"{type(self.extra).__name__}")
