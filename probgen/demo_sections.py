@@ -155,7 +155,7 @@ def compare_section(run: RunDir, quick: bool) -> str:
     from probgen.progress import is_quiet
 
     config = CompareConfig(data="mnist-5k", quick=True, out=run.path / "compare", seed=0,
-                           **({"num_samples": 50, "repeats": 2} if quick else {}))
+                           **({"budget": "10steps", "num_samples": 50, "repeats": 2} if quick else {}))
     result = run_compare(config, progress=not is_quiet())
     figures = "\n\n".join(f"![{name.replace('_', ' ')}]({_rel(run, Path(p))})"
                           for name, p in result.figures.items())
