@@ -27,8 +27,9 @@ from probgen.runs import RunDir
 
 @dataclass(frozen=True)
 class Section:
-    """One part of the demo: ``run(run_dir, quick) -> Markdown``; ``seconds``: (quick, full) durations
-    measured on the quiet 2-core development machine (docs/benchmarks.md, "Demo"), shown in its header."""
+    """One part of the demo: ``run(run_dir, quick) -> Markdown``; ``seconds``: its (quick, full) CPU
+    seconds on one thread, measured by ``bench/demo.py`` (docs/benchmarks.md, "Demo"): about its wall time
+    on an idle core. Shown in its header."""
 
     name: str
     title: str
@@ -50,13 +51,13 @@ def _extra(name: str) -> Callable[[RunDir, bool], str]:
 
 
 SECTIONS = (
-    Section("data", "Data", (1, 1), _extra("data_section")),
-    Section("vae", "VAE", (4, 30), _family("vae")),
-    Section("bayesnet", "Bayesian network", (3, 8), _family("bayesnet")),
-    Section("gan", "GAN", (3, 35), _family("gan")),
-    Section("compare", "VAE vs GAN comparison", (15, 40), _extra("compare_section")),
-    Section("kl", "KL divergence", (2, 4), _extra("kl_section")),
-    Section("diffusion", "Diffusion", (4, 40), _extra("diffusion_section")),
+    Section("data", "Data", (2, 3), _extra("data_section")),
+    Section("vae", "VAE", (1, 19), _family("vae")),
+    Section("bayesnet", "Bayesian network", (2, 2), _family("bayesnet")),
+    Section("gan", "GAN", (1, 87), _family("gan")),
+    Section("compare", "VAE vs GAN comparison", (7, 15), _extra("compare_section")),
+    Section("kl", "KL divergence", (1, 2), _extra("kl_section")),
+    Section("diffusion", "Diffusion", (2, 19), _extra("diffusion_section")),
 )
 SECTION_NAMES = tuple(s.name for s in SECTIONS)
 assert SECTION_NAMES == DEMO_SECTIONS, "probgen.families.DEMO_SECTIONS lists the sections for the CLI"
@@ -85,8 +86,8 @@ def run_demo(out: str | Path = "runs/demo", quick: bool = False, only=None, seed
     for i, section in enumerate(chosen, 1):
         expected = section.seconds[0 if quick else 1]
         with torch_threads(math.inf, kind="dense") as threads:
-            _say(f"[{i}/{len(chosen)}] {section.title}: about {expected:.0f} s on a quiet 2-core CPU "
-                 f"({threads} torch thread{'s' * (threads > 1)})")
+            _say(f"[{i}/{len(chosen)}] {section.title}: about {expected:.0f} s on an idle CPU core, longer "
+                 f"on a busy one ({threads} torch thread{'s' * (threads > 1)} now)")
             t0 = time.perf_counter()
             body = section.run(run, quick)
             timings[section.name] = time.perf_counter() - t0
