@@ -155,6 +155,7 @@ def ae_vs_vae_figure(vae, ae, x: torch.Tensor, labels: torch.Tensor, train_x: to
                     f"mean L2 distance to the nearest training image {near:.2f}\n"
                     f"(real test digits: {ref:.2f})")
         axes[1, col].title.set_fontsize(10)
+    fig.subplots_adjust(hspace=0.45)  # room for the sample panels' titles below the scatter's axis labels
     fig.suptitle("autoencoder vs VAE: a latent space without a prior cannot be sampled", fontsize=13)
     return save_figure(fig, path)
 
