@@ -16,8 +16,9 @@ DESCRIPTION = (
     "decoder/generator network and the same budget each (a VAE, the GAN with the non-saturating loss, the "
     "same GAN with the saturating minimax loss, a conditional VAE and a conditional GAN; the DDPM with "
     "--ddpm), score them all with one evaluator, and write table.md, table.csv, reading.md and figures/ to "
-    "--out. Cost on a 2-core CPU: about 0.1 s per step per model when the machine is quiet (--budget "
-    "4000steps: roughly 35 minutes for the five models, plus evaluation); --quick: under a minute."
+    "--out. Cost on a 2-core CPU, one thread: about 0.07 CPU seconds per step per model (--budget 1500steps: "
+    "about 9 CPU minutes for the five models with their evaluation; 4000steps about 25); --quick: about 20 "
+    "CPU seconds. A busy machine stretches the wall time."
 )
 EPILOG = "example: probgen compare --data mnist-5k --budget 4000steps --out runs/compare"
 
