@@ -100,8 +100,8 @@ def build_parser(families: list[str] | tuple[str, ...] | None = None) -> argpars
                           description="Run every model family briefly on offline data (VAE, Bayesian "
                                       "network, GAN, their comparison, KL, diffusion) and write "
                                       "runs/demo/report.html, one self-contained page (and report.md). "
-                                      "About 2.5 minutes on an idle CPU core (146 CPU seconds measured, "
-                                      "docs/benchmarks.md), longer on a busy machine; each section "
+                                      "About 2.5 minutes on 2 CPU cores (141 s measured at load average "
+                                      "3, docs/benchmarks.md), longer on a busier machine; each section "
                                       "prints its expected time.")
     demo.add_argument("--out", default="runs/demo", help="report folder")
     demo.add_argument("--quick", action="store_true",
