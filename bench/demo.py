@@ -4,11 +4,12 @@
     python bench/demo.py --quick    # the --quick demo
     python bench/demo.py --costs    # seconds per step of default `probgen train gan` / `train vae` runs
 
-Each section runs as ``probgen demo`` runs it (same settings, same thread policy). Beside its wall time the
-table gives its process CPU time, which is close to what the section takes on one otherwise idle core, and
-a reference: a fixed one-thread matrix-product workload timed just before the section, so that a section's
-time can be read against how fast this machine was at that moment (``wall / ref``). The load average is
-printed before each section. On a shared machine, compare ``wall / ref`` and CPU seconds, not wall seconds.
+Each section runs as ``probgen demo`` runs it (same settings, one torch thread: ``section_threads``). Beside
+its wall time the table gives its process CPU time, which is close to what the section takes on one
+otherwise idle core, and a reference: a fixed one-thread matrix-product workload timed just before the
+section, so that a section's time can be read against how fast this machine was at that moment (``wall /
+ref``). The load average is printed before each section. On a shared machine, compare ``wall / ref`` and CPU
+seconds, not wall seconds.
 
 ``--costs`` times a few steps of the default configurations and extrapolates to a full default run
 (``GANConfig()``: 1,000 steps; ``VAEConfig()``: 50 epochs, then the IWAE test log-likelihood and the
@@ -48,10 +49,9 @@ def reference_seconds(reps: int = 20) -> float:
 
 
 def bench_demo(quick: bool, out: Path) -> None:
-    from probgen.demo import sections
+    from probgen.demo import section_threads, sections
     from probgen.runs import RunDir
     from probgen.seeding import seed
-    from probgen.threads import torch_threads
 
     run = RunDir(out, {"quick": quick})
     seed(0)
@@ -60,7 +60,7 @@ def bench_demo(quick: bool, out: Path) -> None:
     total_wall = total_cpu = 0.0
     for s in sections():
         ref, load = reference_seconds(), os.getloadavg()[0]
-        with torch_threads(math.inf, kind="dense") as threads:
+        with section_threads() as threads:
             t0, c0 = time.perf_counter(), time.process_time()
             s.run(run, quick)
             wall, cpu = time.perf_counter() - t0, time.process_time() - c0

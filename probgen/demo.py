@@ -3,15 +3,13 @@
 The demo runs its sections in order (``SECTIONS``): the data, a VAE, a Bayesian network, a GAN, the
 VAE-vs-GAN comparison (``probgen.compare``), the KL exercise and a diffusion baseline. Each prints a
 header with the time it should take on a quiet 2-core CPU, shows a progress bar for every training stage
-(on a terminal), runs under the thread policy of ``probgen.threads`` (one torch thread per spare core, so
-that a busy machine does not make it crawl), and returns a Markdown section. The sections are written to
-``report.md`` (images as relative links) and ``report.html`` (one page, images embedded: open it in any
-browser, mail it, move it).
+(on a terminal), runs on one torch thread (``section_threads``), and returns a Markdown section. The
+sections are written to ``report.md`` (images as relative links) and ``report.html`` (one page, images
+embedded: open it in any browser, mail it, move it).
 """
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from collections.abc import Callable
@@ -75,17 +73,25 @@ def sections(only=None) -> list[Section]:
     return chosen
 
 
-def run_demo(out: str | Path = "runs/demo", quick: bool = False, only=None, seed: int = 0) -> Path:
-    """Run the demo into ``out``; writes ``report.md`` and ``report.html`` and returns the latter's path."""
+def section_threads():
+    """The torch threads a demo section runs on: one. The demo's training steps are small (about 1e8-1e9
+    FLOPs), where a second thread saves little on a quiet machine and costs 3-9x as soon as another process
+    wants the core (docs/benchmarks.md, "Threads" and "Demo"); work 0 is below every ``MIN_WORK``, so the
+    policy of ``probgen.threads`` gives one thread (and honours a lower cap set by the user)."""
     from probgen.threads import torch_threads
 
+    return torch_threads(0, kind="dense")
+
+
+def run_demo(out: str | Path = "runs/demo", quick: bool = False, only=None, seed: int = 0) -> Path:
+    """Run the demo into ``out``; writes ``report.md`` and ``report.html`` and returns the latter's path."""
     chosen = sections(only)
     run = RunDir(out, {"quick": quick, "only": only, "seed": seed})
     seed_all(seed)
     parts, timings, t_all = [], {}, time.perf_counter()
     for i, section in enumerate(chosen, 1):
         expected = section.seconds[0 if quick else 1]
-        with torch_threads(math.inf, kind="dense") as threads:
+        with section_threads() as threads:
             _say(f"[{i}/{len(chosen)}] {section.title}: about {expected:.0f} s on a CPU core of its own, "
                  f"longer on a busy machine ({threads} torch thread{'s' * (threads > 1)} now)")
             t0 = time.perf_counter()
