@@ -2,7 +2,8 @@
 
 Usage: PYTHONPATH=. python docs/figures/compare/gan_variants.py VARIANT STEPS, VARIANT made of: sn (spectral
 norm in D), mb (minibatch-s.d. feature), do (dropout 0.3 in D), noise (instance noise 0.2), leaky (LeakyReLU in
-the generator), origd (keep the original D), cond, sat. Prints the evaluator's metrics of 500 samples.
+the generator), he (He-normal init of the generator), origd (keep the original D), cond, sat (saturating loss).
+Prints the evaluator's metrics of 500 samples.
 """
 
 import sys, time, torch
@@ -42,6 +43,17 @@ if "leaky" in variant:
                     if isinstance(child, nn.ReLU):
                         setattr(mod, name, nn.LeakyReLU(0.2))
     N.Generator = G
+if "he" in variant:
+    class GH(N.Generator):
+        def __init__(self, x_shape, num_classes=None):
+            super().__init__(x_shape, num_classes)
+            for m in self.net.modules():
+                if isinstance(m, (nn.Linear, nn.ConvTranspose2d)):
+                    nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                    nn.init.zeros_(m.bias)
+            x = self(torch.randn(256, 32)).detach()
+            print("init sd across z", float(x.std(0).mean()), flush=True)
+    N.Generator = GH
 if "origd" not in variant:
     N.Discriminator = D
 d = load_dataset("mnist-5k", "train")
