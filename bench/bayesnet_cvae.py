@@ -1,15 +1,19 @@
 """The conditional VAE as a three-node hybrid Bayesian network, against probgen.vae.VAE(num_classes=10).
 
+The network is a ``BayesNet`` built from ``cvae_graph`` (y -> x <- z, NeuralCPDs) and trained by SVI on
+``bn.model``.
+
 Both get the same networks (an MLP encoder and decoder built by ``probgen.vae``, identical initial
 weights), the same binarised mnist-5k batches in the same order, Adam with the same learning rate and
 ``Trace_ELBO``; their SVI steps alternate, batch by batch, with common random numbers (each pair of steps
 draws the same noise), so any difference comes from the implementations, not the luck of the draws.
 Reported: the test ELBO (nats per image, the
 one-sample estimator of ``probgen.vae.train.evaluate_elbo``, a bound on log p(x | y)), the accuracy of the
-shipped mnist-5k classifier on mean images drawn with evidence y = k (``--per-class`` for every class k),
-and seconds per epoch.
+shipped mnist-5k classifier on mean images drawn with evidence y = k (``--per-class`` for every class k);
+for the network also on the binary draws of ``bn.sample(n, evidence={"y": k})["x"]`` and of
+``bn.intervene({"y": k}).sample(n)["x"]``; and seconds per epoch.
 
-    python bench/bayesnet_cvae.py                 # 100 epochs, z_dim 2 (about 2.5 minutes on 2 cores)
+    python bench/bayesnet_cvae.py                 # 100 epochs, z_dim 2 (about 8 minutes on 2 busy cores)
     python bench/bayesnet_cvae.py --quick         # 1 epoch on 512 images: a smoke test
 """
 
@@ -24,8 +28,8 @@ import torch
 from pyro.infer import SVI, Trace_ELBO
 
 import probgen
-from probgen.bayesnet.hybrid import hybrid_model
-from probgen.bayesnet.hybrid.cvae import CVAEGuide, cvae_network, elbo_given_class, sample_class
+from probgen.bayesnet import BayesNet
+from probgen.bayesnet.hybrid.cvae import CVAEGuide, cvae_graph, elbo_given_class, sample_class
 from probgen.data import load_dataset, make_loader
 from probgen.metrics import conditional_accuracy, load_classifier
 from probgen.vae import VAE
@@ -77,9 +81,10 @@ def main(argv=None) -> int:
         test = type(test)(test.images[:200], test.labels[:200])
     pyro.clear_param_store()
     ref, src = _vae(args), _vae(args)
-    net, guide = cvae_network(src.decoder, args.z_dim), CVAEGuide(src.encoder)
+    bn, guide = BayesNet(cvae_graph(src.decoder, args.z_dim)), CVAEGuide(src.encoder)
+    net = bn.engine  # the bound HybridNetwork behind bn (the same modules)
     svi_ref = SVI(ref.model, ref.guide, pyro.optim.Adam({"lr": args.lr}), Trace_ELBO())
-    svi_net = SVI(lambda data: hybrid_model(net, data), guide, pyro.optim.Adam({"lr": args.lr}), Trace_ELBO())
+    svi_net = SVI(bn.model, guide, pyro.optim.Adam({"lr": args.lr}), Trace_ELBO())
     loader = make_loader(train, args.batch_size, shuffle=True, seed=args.seed)
     secs = {"vae": 0.0, "net": 0.0}
     for epoch in range(args.epochs):
@@ -112,6 +117,10 @@ def main(argv=None) -> int:
     print("| --- | ---: | ---: | ---: |")
     for name, elbo, acc, sec in rows:
         print(f"| {name} | {elbo:.2f} | {acc:.3f} | {sec / args.epochs:.2f} |")
+    seen = _accuracy(lambda k: bn.sample(args.per_class, evidence={"y": k})["x"], classifier, args.per_class)
+    done = _accuracy(lambda k: bn.intervene({"y": k}).sample(args.per_class)["x"], classifier, args.per_class)
+    print(f"\nnetwork, binary draws: bn.sample(n, evidence={{'y': k}}) accuracy {seen:.3f}, "
+          f"bn.intervene({{'y': k}}).sample(n) accuracy {done:.3f}")
     return 0
 
 

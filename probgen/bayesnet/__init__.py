@@ -1,4 +1,5 @@
-"""Bayesian networks: a networkx DAG whose nodes carry conditional probability tables, compiled to Pyro.
+"""Bayesian networks: a networkx DAG whose nodes carry their conditionals (tables, Gaussians, neural
+networks), compiled to Pyro.
 
 A network is a graph (from domain knowledge, or learned from data: model selection) plus one conditional
 distribution per node; the joint is ``prod_d P(X_d | parents(X_d))``.
@@ -11,6 +12,9 @@ The package is layered (each layer imports only the ones above it in this list):
 - ``exact``: exact inference (compiled network, elimination order, plans, contraction kernels, evidence).
 - ``approx``: likelihood weighting.
 - ``learn``: parameters, scores and structure from data.
+- ``hybrid``: the engine behind networks with ``GaussianCPD``, ``SoftmaxCPD`` or ``NeuralCPD`` nodes
+  (``BayesNet(g)`` builds a ``HybridBayesNet`` for them): exact Gaussian and CLG inference, likelihood
+  weighting, NUTS, least squares and SVI.
 - ``cli``, ``demo``, ``draw``: the command line, the demo section and matplotlib drawings.
 
 Every name below loads on first use, so ``import probgen.bayesnet`` (and the CLI) imports no torch.

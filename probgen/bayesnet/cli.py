@@ -1,8 +1,10 @@
 """``probgen bn info|query|map|sample|draw NETWORK``, ``probgen bn fit|learn`` and ``probgen train bn``.
 
-NETWORK is a BIF file (``.bif`` or ``.bif.gz``) or the name of a bundled network (``asia``, ``alarm``, or
-any of pgmpy's if it is installed). Evidence is given as ``NODE=STATE`` words; the state is read by the
-network's state encoder, as in the Python API (a state name, or else an index such as ``dysp=1``).
+NETWORK is a BIF file (``.bif`` or ``.bif.gz``), a Gaussian network in pgmpy's JSON format (``.json``) or
+the name of a bundled network (``asia``, ``alarm``, ``ecoli70``, ..., or any of pgmpy's if it is installed).
+Networks with continuous nodes go through ``probgen.bayesnet.cli_hybrid`` (info, query, sample). Evidence is
+given as ``NODE=STATE`` words; the state is read by the network's state encoder, as in the Python API (a
+state name, or else an index such as ``dysp=1``).
 
 This module imports nothing heavy at import time (``probgen bn --help`` starts without torch): each
 command imports what it needs.
@@ -24,11 +26,16 @@ def load(source: str):
     from probgen.bayesnet.io.bundled import load_network
 
     if Path(source).is_file():
+        if source.endswith(".json"):
+            from probgen.bayesnet.io.gaussian_json import read_json
+
+            return read_json(Path(source))
         return read_bif(Path(source))
     if Path(source).is_dir():
         raise ValueError(f"{source!r} is a folder; give a .bif/.bif.gz file or a network name such as 'asia'")
-    if source.endswith((".bif", ".gz")) or "/" in source:
-        raise ValueError(f"no BIF file at {source!r}; give a .bif/.bif.gz path or a network name "
+    if source.endswith((".bif", ".gz", ".json")) or "/" in source:
+        kind = "JSON" if source.endswith(".json") else "BIF"
+        raise ValueError(f"no {kind} file at {source!r}; give a .bif/.bif.gz path or a network name "
                          "such as 'asia'")
     return load_network(source)
 
@@ -46,6 +53,10 @@ def output_file(path: str, option: str) -> Path:
 def evidence_from_words(bn, words) -> dict[str, str]:
     """``["A=yes", "B=0"]`` -> ``{"A": "yes", "B": "0"}``, each state checked by the network's encoder
     (so ``"0"`` is the state named "0" if there is one, else index 0, as everywhere in probgen)."""
+    from probgen.bayesnet import cli_hybrid
+
+    if cli_hybrid.is_hybrid(bn):
+        return cli_hybrid.evidence_from_words(bn, words)
     evidence = {}
     for word in words or []:
         node, sep, value = word.partition("=")
@@ -58,8 +69,16 @@ def evidence_from_words(bn, words) -> dict[str, str]:
 
 # --------------------------------------------------------------------------------------------- commands
 def _info(args) -> int:
+    from probgen.bayesnet import cli_hybrid
+
     bn = load(args.network)
     print(repr(bn))
+    if cli_hybrid.is_hybrid(bn):
+        if args.node:
+            print(f"\n{args.node}: {bn.cpd(args.node)!r}; parents {bn.parents(args.node) or 'none'}")
+            return 0
+        print(_table(*cli_hybrid.info_rows(bn)))
+        return 0
     if args.node:
         cpd = bn.cpd(args.node)
         print(f"\n{args.node}: states {cpd.states}; parents {cpd.parents or 'none'}")
@@ -84,9 +103,19 @@ def _configs(bn, parents) -> list[str]:
 
 
 def _query(args) -> int:
+    from probgen.bayesnet import cli_hybrid
+
     bn = load(args.network)
     evidence = evidence_from_words(bn, args.evidence)
     targets = args.target or None
+    if cli_hybrid.is_hybrid(bn):
+        lines, disc, cont = cli_hybrid.query_lines(bn, evidence, targets, args.approx)
+        print("\n".join(lines))
+        if disc:
+            print(_table(["node", "state", "probability"], disc))
+        if cont:
+            print(_table(["node", "mean", "sd"], cont))
+        return 0
     if args.approx:
         lw = bn.approximate_posterior(evidence, targets, num_samples=args.approx)
         post = lw.marginals
@@ -117,20 +146,28 @@ def _sample(args) -> int:
     bn = load(args.network)
     path = output_file(args.out, "--out") if args.out else None
     seed(args.seed)
-    s = bn.sample(args.num_samples)
+    header, rows = _sample_rows(bn, args.num_samples)
     out = _open_output(path, "--out") if path else sys.stdout
     try:
         w = csv.writer(out)
-        w.writerow(bn.nodes)
-        names = [bn.states(n) for n in bn.nodes]
-        cols = [s[n].tolist() for n in bn.nodes]
-        for row in zip(*cols):
-            w.writerow([names[j][k] for j, k in enumerate(row)])
+        w.writerow(header)
+        w.writerows(rows)
     finally:
         if args.out:
             out.close()
             print(f"wrote {args.num_samples} rows to {args.out}", file=sys.stderr)
     return 0
+
+
+def _sample_rows(bn, n: int) -> tuple[list[str], list[list]]:
+    from probgen.bayesnet import cli_hybrid
+
+    if cli_hybrid.is_hybrid(bn):
+        return cli_hybrid.sample_rows(bn, n)
+    s = bn.sample(n)
+    names = [bn.states(m) for m in bn.nodes]
+    cols = [s[m].tolist() for m in bn.nodes]
+    return list(bn.nodes), [[names[j][k] for j, k in enumerate(row)] for row in zip(*cols)]
 
 
 def _draw(args) -> int:
@@ -241,7 +278,8 @@ def register(train, top) -> None:
                         "file or a bundled network (asia, alarm, or pgmpy's if installed).")
     sub = bn.add_subparsers(dest="bn_command", metavar="ACTION", required=True)
     net = argparse.ArgumentParser(add_help=False)
-    net.add_argument("network", help="a .bif/.bif.gz file or a bundled network name (e.g. asia, alarm)")
+    net.add_argument("network", help="a .bif/.bif.gz file, a Gaussian .json file (pgmpy format) or a bundled "
+                     "network name (e.g. asia, alarm, ecoli70)")
     ev = argparse.ArgumentParser(add_help=False)
     ev.add_argument("--evidence", "-e", nargs="*", default=[], metavar="NODE=STATE",
                     help="observations: a state name, or else its index (e.g. xray=yes dysp=1)")

@@ -13,7 +13,10 @@ Examples:
     >>> [round(p, 3) for p in post.probs("sick").tolist()]
     [0.385, 0.615]
 
-A later phase wires this engine into ``BayesNet``; until then the functions take a ``HybridNetwork``.
+``BayesNet`` uses this engine for any network with a continuous, softmax or neural node
+(``bn.posterior``, ``bn.sample``, ``bn.fit``; ``bn.engine`` is its ``HybridNetwork``); the functions here
+take a ``HybridNetwork``. The conditionals themselves live in the model layer
+(``probgen.bayesnet.model``) and the JSON files in the io layer (``probgen.bayesnet.io.gaussian_json``).
 """
 
 from probgen.bayesnet.hybrid.clg import MAX_CONFIGURATIONS, CLGPosterior, clg_posterior
@@ -21,7 +24,6 @@ from probgen.bayesnet.hybrid.condition import condition
 from probgen.bayesnet.hybrid.evidence import encode_values
 from probgen.bayesnet.hybrid.fit import fit_clg, fit_gaussian_cpd, fit_tabular_cpd
 from probgen.bayesnet.hybrid.gaussian import GaussianPosterior, gaussian_posterior, joint_gaussian
-from probgen.bayesnet.hybrid.gaussian_cpd import GaussianCPD
 from probgen.bayesnet.hybrid.jsonio import (
     json_dict,
     list_gaussian_networks,
@@ -32,10 +34,11 @@ from probgen.bayesnet.hybrid.jsonio import (
 from probgen.bayesnet.hybrid.linear import LinearGaussian, linear_gaussian
 from probgen.bayesnet.hybrid.lw import LWPosterior, likelihood_weighting
 from probgen.bayesnet.hybrid.network import HybridNetwork, check_hybrid_graph
-from probgen.bayesnet.hybrid.neural_cpd import NeuralCPD
 from probgen.bayesnet.hybrid.nuts import NUTSPosterior, nuts_posterior
 from probgen.bayesnet.hybrid.program import forward_sample, hybrid_model, log_joint, node_distribution
-from probgen.bayesnet.hybrid.softmax_cpd import SoftmaxCPD
+from probgen.bayesnet.model.gaussian_cpd import GaussianCPD
+from probgen.bayesnet.model.neural_cpd import NeuralCPD
+from probgen.bayesnet.model.softmax_cpd import SoftmaxCPD
 
 __all__ = [
     "MAX_CONFIGURATIONS",

@@ -14,6 +14,7 @@ and ``probgen.vae.VAE(num_classes=K)`` can be given the very same networks and c
 
 from __future__ import annotations
 
+import networkx as nx
 import pyro
 import pyro.distributions as dist
 import torch
@@ -22,10 +23,10 @@ from torch import nn
 
 from probgen.bayesnet import TabularCPD
 from probgen.bayesnet.hybrid.network import HybridNetwork
-from probgen.bayesnet.hybrid.neural_cpd import NeuralCPD
 from probgen.bayesnet.hybrid.program import hybrid_model
+from probgen.bayesnet.model.neural_cpd import NeuralCPD
 
-__all__ = ["CVAEGuide", "cvae_network", "elbo_given_class", "sample_class"]
+__all__ = ["CVAEGuide", "cvae_graph", "cvae_network", "elbo_given_class", "sample_class"]
 
 
 class StandardNormalLoc(nn.Module):
@@ -39,7 +40,7 @@ class StandardNormalLoc(nn.Module):
         return x.new_zeros(len(x), self.z_dim)
 
 
-class _Decode(nn.Module):
+class Decode(nn.Module):
     """``decoder(z, onehot(y))`` for a NeuralCPD fed raw parents ``(y, z)``."""
 
     def __init__(self, decoder: nn.Module, num_classes: int) -> None:
@@ -60,14 +61,27 @@ def _bernoulli(logits: torch.Tensor) -> dist.Distribution:
     return dist.Bernoulli(logits=logits, validate_args=False)
 
 
-def cvae_network(decoder: nn.Module, z_dim: int, num_classes: int = 10, x_shape=(1, 28, 28)) -> HybridNetwork:
-    """The three-node network ``y -> x <- z`` around ``decoder`` (see the module docstring)."""
-    return HybridNetwork({
+def _cvae_cpds(decoder: nn.Module, z_dim: int, num_classes: int, x_shape) -> dict:
+    return {
         "y": TabularCPD(list(range(num_classes)), [1.0 / num_classes] * num_classes),
         "z": NeuralCPD(StandardNormalLoc(z_dim), _standard_normal, event_shape=(z_dim,)),
-        "x": NeuralCPD(_Decode(decoder, num_classes), _bernoulli, parents=["y", "z"],
+        "x": NeuralCPD(Decode(decoder, num_classes), _bernoulli, parents=["y", "z"],
                        event_shape=tuple(x_shape), parent_encoding="raw"),
-    }, name="conditional VAE")
+    }
+
+
+def cvae_network(decoder: nn.Module, z_dim: int, num_classes: int = 10, x_shape=(1, 28, 28)) -> HybridNetwork:
+    """The three-node network ``y -> x <- z`` around ``decoder`` (see the module docstring)."""
+    return HybridNetwork(_cvae_cpds(decoder, z_dim, num_classes, x_shape), name="conditional VAE")
+
+
+def cvae_graph(decoder: nn.Module, z_dim: int, num_classes: int = 10, x_shape=(1, 28, 28)) -> nx.DiGraph:
+    """The same network as a networkx graph with a ``cpd`` per node, for ``BayesNet(cvae_graph(...))``."""
+    g = nx.DiGraph(name="conditional VAE")
+    for n, cpd in _cvae_cpds(decoder, z_dim, num_classes, x_shape).items():
+        g.add_node(n, cpd=cpd)
+    g.add_edges_from([("y", "x"), ("z", "x")])
+    return g
 
 
 class CVAEGuide:

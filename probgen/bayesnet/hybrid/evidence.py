@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from probgen.bayesnet.hybrid._common import Variable
+from probgen.bayesnet.model.variables import Variable
 
 __all__ = ["Observed", "encode_values"]
 

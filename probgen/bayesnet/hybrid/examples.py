@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from probgen.bayesnet import TabularCPD
-from probgen.bayesnet.hybrid.gaussian_cpd import GaussianCPD
 from probgen.bayesnet.hybrid.network import HybridNetwork
+from probgen.bayesnet.model.gaussian_cpd import GaussianCPD
 
 __all__ = ["clg_example"]
 

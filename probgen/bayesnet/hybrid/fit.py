@@ -16,8 +16,8 @@ import torch
 
 from probgen.bayesnet import TabularCPD
 from probgen.bayesnet.hybrid.evidence import encode_values
-from probgen.bayesnet.hybrid.gaussian_cpd import GaussianCPD
 from probgen.bayesnet.hybrid.network import HybridNetwork
+from probgen.bayesnet.model.gaussian_cpd import GaussianCPD
 from probgen.checks import check_float
 
 __all__ = ["fit_clg", "fit_gaussian_cpd", "fit_tabular_cpd"]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from probgen.bayesnet.hybrid.gaussian_cpd import GaussianCPD, take
+from probgen.bayesnet.model.gaussian_cpd import GaussianCPD, take
 
 LOG_2PI = math.log(2 * math.pi)
 

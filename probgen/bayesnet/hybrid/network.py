@@ -16,10 +16,10 @@ import networkx as nx
 import torch
 
 from probgen.bayesnet import TabularCPD
-from probgen.bayesnet.hybrid._common import DISCRETE, Variable
-from probgen.bayesnet.hybrid.gaussian_cpd import GaussianCPD
-from probgen.bayesnet.hybrid.neural_cpd import NeuralCPD
-from probgen.bayesnet.hybrid.softmax_cpd import SoftmaxCPD
+from probgen.bayesnet.model.gaussian_cpd import GaussianCPD
+from probgen.bayesnet.model.neural_cpd import NeuralCPD
+from probgen.bayesnet.model.softmax_cpd import SoftmaxCPD
+from probgen.bayesnet.model.variables import DISCRETE, Variable
 
 CPD_TYPES = (TabularCPD, GaussianCPD, SoftmaxCPD, NeuralCPD)
 RESERVED_NAMES = ("rows",)  # the Pyro plate over rows is a site of that name

@@ -17,7 +17,7 @@ from pyro.ops.indexing import Vindex
 
 from probgen.bayesnet import TabularCPD
 from probgen.bayesnet.hybrid.evidence import encode_values
-from probgen.bayesnet.hybrid.neural_cpd import NeuralCPD
+from probgen.bayesnet.model.neural_cpd import NeuralCPD
 from probgen.checks import check_int
 
 __all__ = ["forward_sample", "hybrid_model", "log_joint", "node_distribution"]

@@ -3,7 +3,9 @@
 pgmpy (< 1.3) bundles the bnlearn repository's discrete networks as ``pgmpy/utils/example_models/*.bif.gz``
 (asia, cancer, earthquake, sachs, survey, alarm, child, insurance, water, mildew, barley, hailfinder,
 hepar2, win95pts, andes, pathfinder, pigs, link, diabetes, munin, munin1-4). :func:`load_network` finds them
-there without importing pgmpy.
+there without importing pgmpy. The four Gaussian networks of the same repository (ecoli70, magic-niab,
+magic-irri, arth150: pgmpy's ``example_models/*.json``) ship in ``data/`` and load through
+``probgen.bayesnet.io.gaussian_json``.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ def network_path(name: str) -> Path:
     """The file of a named network (a bundled ``.bif`` first, else pgmpy's ``.bif.gz``)."""
     if not isinstance(name, str):
         raise TypeError(f"network name must be a str, got {name!r}")
-    own = _HERE / f"{name}.bif"
-    if own.is_file():
-        return own
+    for own in (_HERE / f"{name}.bif", _HERE / f"{name}.json"):
+        if own.is_file():
+            return own
     folder = _pgmpy_dir()
     if folder is not None and (folder / f"{name}.bif.gz").is_file():
         return folder / f"{name}.bif.gz"
@@ -40,7 +42,7 @@ def network_path(name: str) -> Path:
 
 def list_networks() -> list[str]:
     """Names accepted by :func:`load_network` (sorted)."""
-    names = {p.name[: -len(".bif")] for p in _HERE.glob("*.bif")}
+    names = {p.name[: -len(".bif")] for p in _HERE.glob("*.bif")} | {p.stem for p in _HERE.glob("*.json")}
     folder = _pgmpy_dir()
     if folder is not None:
         names |= {p.name[: -len(".bif.gz")] for p in folder.glob("*.bif.gz")}
@@ -48,5 +50,11 @@ def list_networks() -> list[str]:
 
 
 def load_network(name: str):
-    """The named network as a :class:`~probgen.bayesnet.BayesNet` (e.g. ``load_network("asia")``)."""
-    return read_bif(network_path(name))
+    """The named network as a :class:`~probgen.bayesnet.BayesNet` (e.g. ``load_network("asia")``, or the
+    Gaussian ``load_network("ecoli70")``)."""
+    path = network_path(name)
+    if path.suffix == ".json":
+        from probgen.bayesnet.io.gaussian_json import read_json
+
+        return read_json(path, name=name)
+    return read_bif(path)

@@ -11,8 +11,8 @@ import networkx as nx
 from probgen.bayesnet.model.cpd import TabularCPD
 
 
-def validate_graph(graph, reserved=()) -> nx.DiGraph:
-    """Check a DAG with a :class:`TabularCPD` on every node; return a copy of it.
+def validate_graph(graph, reserved=(), types=(TabularCPD,)) -> nx.DiGraph:
+    """Check a DAG with a conditional (one of ``types``) on every node; return a copy of it.
 
     Checks, in order: the type (an ``nx.DiGraph``, not a multigraph), node names (str, not reserved), a
     CPD on every node, acyclicity (the cycle is named), and CPD parents equal to the in-edges.
@@ -28,14 +28,14 @@ def validate_graph(graph, reserved=()) -> nx.DiGraph:
         if n in reserved:
             raise ValueError(f"node name {n!r} is reserved (it names the Pyro plate over data rows); "
                              "rename it")
-    _check_cpds(graph)
+    _check_cpds(graph, types)
     _check_acyclic(graph)
     for n in graph.nodes:
         _check_parents(graph, n)
     return graph.copy()
 
 
-def _check_cpds(graph: nx.DiGraph) -> None:
+def _check_cpds(graph: nx.DiGraph, types=(TabularCPD,)) -> None:
     missing = [n for n in graph.nodes if "cpd" not in graph.nodes[n]]
     if missing:
         first = missing[0]
@@ -45,8 +45,9 @@ def _check_cpds(graph: nx.DiGraph) -> None:
                            "parents=...)")
     for n in graph.nodes:
         cpd = graph.nodes[n]["cpd"]
-        if not isinstance(cpd, TabularCPD):
-            raise TypeError(f"node {n!r}: 'cpd' must be a TabularCPD, got {type(cpd).__name__}")
+        if not isinstance(cpd, types):
+            names = " or ".join(t.__name__ for t in types)
+            raise TypeError(f"node {n!r}: 'cpd' must be a {names}, got {type(cpd).__name__}")
 
 
 def _check_acyclic(graph: nx.DiGraph) -> None:

@@ -22,8 +22,23 @@ from probgen.bayesnet.model.graph import markov_blanket, validate_graph
 RESERVED_NAMES = ("rows",)  # the Pyro plate over data rows is a sample site of that name
 
 
+def _has_other_cpds(graph) -> bool:
+    """Whether some node of ``graph`` carries a Gaussian, softmax or neural conditional."""
+    if not isinstance(graph, nx.DiGraph):
+        return False
+    from probgen.bayesnet.model.hybrid_network import CPD_TYPES
+
+    return any(isinstance(d.get("cpd"), CPD_TYPES) and not isinstance(d.get("cpd"), TabularCPD)
+               for _, d in graph.nodes(data=True))
+
+
 class BayesNet:
-    """A discrete Bayesian network, validated and compiled from a networkx DAG.
+    """A Bayesian network, validated and compiled from a networkx DAG.
+
+    With a ``GaussianCPD``, ``SoftmaxCPD`` or ``NeuralCPD`` on some node, ``BayesNet(g)`` builds a
+    :class:`~probgen.bayesnet.model.hybrid_network.HybridBayesNet` (a subclass with the same methods,
+    answering them with continuous densities; see ``docs/bayesnet_hybrid.md``). The rest of this docstring
+    is about discrete networks.
 
     Args:
         graph: an ``nx.DiGraph`` whose every node ``n`` has ``graph.nodes[n]["cpd"]``, a
@@ -43,6 +58,13 @@ class BayesNet:
         encoder (StateEncoder): turns state names, indices and data columns into state codes (the rules
             are in ``probgen.bayesnet.model.encoding``).
     """
+
+    def __new__(cls, graph=None, *args, **kwargs):
+        if cls is BayesNet and _has_other_cpds(graph):
+            from probgen.bayesnet.model.hybrid_network import HybridBayesNet
+
+            cls = HybridBayesNet
+        return super().__new__(cls)
 
     def __init__(self, graph: nx.DiGraph) -> None:
         self.graph = validate_graph(graph, RESERVED_NAMES)
@@ -139,12 +161,31 @@ class BayesNet:
         return run_model(self, data, num_rows)
 
     # ------------------------------------------------------------------------------ sampling, densities
-    def sample(self, num_samples: int, *, generator: torch.Generator | None = None
+    def sample(self, num_samples: int, *, evidence=None, generator: torch.Generator | None = None
                ) -> dict[str, torch.Tensor]:
-        """Forward (ancestral) samples, vectorised over rows: dict node -> int64 tensor (num_samples,)."""
+        """Forward (ancestral) samples, vectorised over rows: dict node -> int64 tensor (num_samples,).
+
+        With ``evidence`` (node -> one state), draws from the posterior as for networks with continuous
+        nodes (``probgen.bayesnet.hybrid.conditional``: clamped forward sampling when no observed node has
+        an unobserved ancestor, else sampling-importance-resampling; the result's ``.method`` says which);
+        seed torch's global generator for it (``generator`` is for the evidence-free sampler).
+        """
+        if evidence:
+            if generator is not None:
+                raise ValueError("sample(evidence=...) draws from torch's global generator; seed it "
+                                 "(probgen.seed(...)) instead of passing generator=")
+            from probgen.bayesnet.hybrid.conditional import sample_given
+
+            return sample_given(self.derived("engine", self._engine), num_samples, evidence)
         from probgen.bayesnet.model.sampling import forward_sample
 
         return forward_sample(self, num_samples, generator=generator)
+
+    def _engine(self):
+        """The network as the hybrid engine's ``HybridNetwork`` (for sampling with evidence)."""
+        from probgen.bayesnet.hybrid.network import HybridNetwork
+
+        return HybridNetwork({n: self._cpds[n] for n in self.nodes}, name=self.graph.graph.get("name"))
 
     def log_prob(self, rows) -> torch.Tensor:
         """Log joint probability of complete rows (see :meth:`encode_rows`), float64 of shape (N,)."""
@@ -176,6 +217,12 @@ class BayesNet:
         from probgen.bayesnet.exact import queries
 
         return queries.map_assignment(self, evidence, **kw)
+
+    def explain_query(self, evidence=None, targets=None, **kw) -> str:
+        """Which method :meth:`posterior` runs, and why (networks with continuous nodes choose among
+        several; a discrete network is always answered exactly)."""
+        return ("exact (variable elimination): every node is discrete, so the posterior is an exact sum "
+                "over the hidden nodes; approximate_posterior(...) runs likelihood weighting instead")
 
     def approximate_posterior(self, evidence=None, targets=None, num_samples: int = 10_000, **kw):
         """Posterior marginals by likelihood weighting (with an effective sample size)."""

@@ -16,8 +16,8 @@ import math
 import pyro.distributions as dist
 import torch
 
-from probgen.bayesnet.hybrid._common import DISCRETE, Variable, check_states, float64_array
-from probgen.bayesnet.hybrid.gaussian_cpd import _ConfigCPD, take
+from probgen.bayesnet.model.gaussian_cpd import _ConfigCPD, take
+from probgen.bayesnet.model.variables import DISCRETE, Variable, check_states, float64_array
 
 
 class SoftmaxCPD(_ConfigCPD):

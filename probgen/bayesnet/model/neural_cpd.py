@@ -27,7 +27,7 @@ import pyro.distributions as dist
 import torch
 from torch import nn
 
-from probgen.bayesnet.hybrid._common import (
+from probgen.bayesnet.model.variables import (
     CONTINUOUS,
     DISCRETE,
     Variable,
@@ -194,7 +194,7 @@ class NeuralCPD:
 def _unflatten(out, batch: torch.Size):
     """Reshape every tensor of the module's output from ``(B, ...)`` back to ``(*batch, ...)``."""
     if isinstance(out, torch.Tensor):
-        return out.reshape(*batch, *out.shape[1:])
+        return out.reshape(tuple(batch) + tuple(out.shape[1:]))
     if isinstance(out, tuple | list):
         return type(out)(_unflatten(o, batch) for o in out)
     if isinstance(out, dict):

@@ -23,7 +23,7 @@ import math
 import pyro.distributions as dist
 import torch
 
-from probgen.bayesnet.hybrid._common import (
+from probgen.bayesnet.model.variables import (
     CONTINUOUS,
     Variable,
     check_parents,
