@@ -57,6 +57,14 @@ def test_a_class_sorted_split_is_never_cut_to_its_first_images(tiny_runs):
     assert tiny_runs[0].rows[0]["classes_covered"] >= 8
 
 
+def test_the_ddpm_row_when_asked(tmp_path):
+    result = run(CompareConfig(**{**TINY, "budget": "2steps"}, ddpm=True, out=tmp_path), progress=False)
+    ddpm = result.rows[-1]
+    assert ddpm["model"] == "DDPM" and ddpm["kind"] == "explicit" and ddpm["test_log_likelihood"] == "n/a"
+    assert "the DDPM's variational bound is not estimated here" in result.reading
+    assert "n/a for the DDPM" in result.table_markdown
+
+
 class _T:
     def __init__(self, name, grads):
         self.name, self.grad_norms = name, grads
