@@ -1,9 +1,10 @@
 """Record of the discriminator/generator variants tried against the matched GAN's collapse (docs/compare.md).
 
-Usage: PYTHONPATH=. python docs/figures/compare/gan_variants.py VARIANT STEPS, VARIANT made of: sn (spectral
-norm in D), mb (minibatch-s.d. feature), do (dropout 0.3 in D), noise (instance noise 0.2), leaky (LeakyReLU in
-the generator), he (He-normal init of the generator), origd (keep the original D), cond, sat (saturating loss).
-Prints the evaluator's metrics of 500 samples.
+Usage: PYTHONPATH=. python docs/figures/compare/no_batchnorm/gan_variants.py VARIANT STEPS, VARIANT made of: sn
+(spectral norm in D), mb (minibatch-s.d. feature), do (dropout 0.3 in D), noise (instance noise 0.2), leaky
+(LeakyReLU in the generator), he (He-normal init of the generator), bn (batch norm in the generator), origd
+(keep the original D), cond, sat (saturating loss). Prints the evaluator's metrics of 500 samples.
+Run against the commit before batch normalisation entered probgen.compare.nets (the generator it patches).
 """
 
 import sys, time, torch
@@ -54,6 +55,15 @@ if "he" in variant:
             x = self(torch.randn(256, 32)).detach()
             print("init sd across z", float(x.std(0).mean()), flush=True)
     N.Generator = GH
+if "bn" in variant:
+    class GB(N.Generator):
+        def __init__(self, x_shape, num_classes=None):
+            super().__init__(x_shape, num_classes)
+            b = self.net.body  # Linear, ReLU, Linear, ReLU
+            self.net.body = nn.Sequential(b[0], nn.BatchNorm1d(b[0].out_features), b[1], b[2], nn.BatchNorm1d(b[2].out_features), b[3])
+            d = self.net.deconv  # ConvT, ReLU, ConvT
+            self.net.deconv = nn.Sequential(d[0], nn.BatchNorm2d(d[0].out_channels), d[1], d[2])
+    N.Generator = GB
 if "origd" not in variant:
     N.Discriminator = D
 d = load_dataset("mnist-5k", "train")
