@@ -31,6 +31,7 @@ bench: $(STAMP)
 
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+	$(PY) docs/check_site.py site
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check probgen tests bench examples

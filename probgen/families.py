@@ -12,6 +12,8 @@ import importlib
 from types import ModuleType
 
 FAMILIES = ("vae", "bayesnet", "gan")
+# the demo's sections in order: the families plus the parts that belong to no one family (probgen.demo)
+DEMO_SECTIONS = ("data", "vae", "bayesnet", "gan", "compare", "kl", "diffusion")
 
 
 def family_cli(name: str) -> ModuleType | None:

@@ -289,7 +289,7 @@ def _imported(commands: list[list[str]], families) -> dict[str, str]:
 
 
 TOP = [["--help"], ["--version"], ["data", "list"], ["data", "--help"], ["demo", "--help"],
-       ["train", "--help"]]
+       ["train", "--help"], ["edit", "--help"]]
 
 
 def test_top_level_commands_import_no_torch():

@@ -74,6 +74,7 @@ class DDPMTrainer(StepLoop):
     """
 
     family = "DDPM"
+    objective = "minimising the denoising loss"
     checkpoint_kind = KIND
 
     def __init__(self, config: TrainConfig | dict | None = None, out=None, *, resume: bool = False,
@@ -174,10 +175,19 @@ class DDPMTrainer(StepLoop):
             self.ema.update()
         self._sums = (self._sums[0] + float(loss.detach()), self._sums[1] + 1)
 
+    def progress_stats(self) -> dict[str, float]:
+        """The mean denoising loss since the last logged row (just after a row: that row's)."""
+        loss_sum, n = self._sums
+        if n:
+            self._last_loss = loss_sum / n
+        last = getattr(self, "_last_loss", None)
+        return {} if last is None else {"loss": last}
+
     def after_step(self, total: int) -> None:
         cfg = self.config
         if due(self.step, cfg.log_every, total):
             (t0, step0), (loss_sum, n) = self._clock, self._sums
+            self._last_loss = loss_sum / max(n, 1)
             rate = (self.step - step0) * cfg.batch_size / max(time.perf_counter() - t0, 1e-9)
             if self.run is not None:
                 self.run.log(step=self.step, loss=loss_sum / n, lr=self.opt.param_groups[0]["lr"],

@@ -17,8 +17,9 @@ from probgen.gan.losses import LOSSES, GANLoss
 from probgen.plot import save_figure, show_images
 from probgen.runs import RunDir
 
-# Full demo budget on 2 CPU cores: about a minute of training.
+# Full demo budget: see probgen.demo.SECTIONS for its measured time on 2 CPU cores.
 FULL = {"steps": 800, "batch_size": 64, "g_cfg": {"ngf": 16}, "d_cfg": {"ndf": 16}}
+N_EVAL = 1000  # samples (and random training images) for the FID and its reference
 QUICK = {"steps": 4, "batch_size": 16, "g_cfg": {"ngf": 4}, "d_cfg": {"ndf": 4}}
 
 
@@ -38,11 +39,26 @@ def generator_gradients_figure(path) -> None:
     save_figure(fig, path)
 
 
-def _side_by_side(real: torch.Tensor, fake: torch.Tensor, path) -> None:
-    fig, axes = plt.subplots(1, 2, figsize=(8, 4.3))
-    show_images(real, ax=axes[0], nrow=8, title="training images (mnist-5k)")
-    show_images(fake, ax=axes[1], nrow=8, title="DCGAN samples")
+def _side_by_side(real: torch.Tensor, fake: torch.Tensor, path, scores: dict) -> None:
+    fig, axes = plt.subplots(1, 2, figsize=(9, 5))
+    show_images(real, ax=axes[0], nrow=8, title=f"training images (mnist-5k, random){scores.get('real', '')}")
+    show_images(fake, ax=axes[1], nrow=8, title=f"DCGAN samples{scores.get('fake', '')}")
+    fig.suptitle("real digits vs GAN samples")
     save_figure(fig, path)
+
+
+def _fid(real: torch.Tensor, fake: torch.Tensor, quick: bool) -> tuple[dict, str]:
+    """FID of the samples and of as many real training digits (the reference) against the test split."""
+    if quick or not metrics_available():
+        return {}, ""
+    from probgen.metrics import SampleEvaluator
+
+    ev = SampleEvaluator("mnist-5k", split="test", device="cpu")
+    f_real, f_fake = ev.fid(real), ev.fid(fake)
+    text = (f" FID of {len(fake):,} samples against the 1,000 test digits (shipped classifier's features): "
+            f"{f_fake:.1f}; the reference, {len(real):,} real training digits drawn at random, scores "
+            f"{f_real:.1f} (the best a model can reach at this sample size; lower is better).")
+    return {"real": f"\nFID {f_real:.1f} (reference)", "fake": f"\nFID {f_fake:.1f}"}, text
 
 
 def run_demo(run: RunDir, quick: bool) -> str:
@@ -55,20 +71,16 @@ def run_demo(run: RunDir, quick: bool) -> str:
     trainer = GANTrainer(config, run.path / "gan", log=lambda msg: None)
     gan, sub = trainer.fit(), trainer.run
     seconds = time.perf_counter() - t0
-    real = load_dataset("mnist-5k", "test").images[:64]
-    fake = gan.sample(64)
+    train = load_dataset("mnist-5k", "train").images
+    real = train[torch.randperm(len(train), generator=torch.Generator().manual_seed(0))[:N_EVAL]]
+    fake = gan.sample(N_EVAL)
+    scores, fid = _fid(real, fake, quick)
     figs = {name: run.figure(f"gan_{name}.png") for name in ("side_by_side", "gradients")}
-    _side_by_side(real, fake, figs["side_by_side"])
+    _side_by_side(real[:64], fake[:64], figs["side_by_side"], scores)
     generator_gradients_figure(figs["gradients"])
     rel = {k: p.relative_to(run.path) for k, p in figs.items()}
     curves = {k: (sub.path / "figures" / f"{k}.png").relative_to(run.path) for k in ("losses", "d_outputs")}
     last = sub.read_metrics()[-1]
-    fid = ""
-    if metrics_available() and not quick:
-        from probgen.gan.evaluate import fid_score_fn
-
-        fid = f" FID of 1,000 samples against the test split (domain-classifier features): " \
-              f"{fid_score_fn('mnist-5k', 1000)(gan):.1f}."
     g, d = settings["g_cfg"]["ngf"], settings["d_cfg"]["ndf"]
     return (
         "## GANs\n\n"

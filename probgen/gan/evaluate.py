@@ -23,6 +23,15 @@ def metrics_available() -> bool:
     return True
 
 
+def has_metric_classifier(data: str) -> bool:
+    """True when probgen.metrics is installed and ships a classifier (the FID's features) for ``data``."""
+    if not metrics_available():
+        return False
+    from probgen.metrics.classifier import CONFIGS
+
+    return data in CONFIGS
+
+
 def balanced_labels(n: int, num_classes: int | None, device=None) -> torch.Tensor | None:
     """Labels 0, 1, ..., K-1, 0, 1, ... (n,), or None for an unconditional GAN (``num_classes`` None)."""
     return torch.arange(n, device=device) % num_classes if num_classes else None

@@ -72,6 +72,7 @@ class GANTrainer(StepLoop):
     """
 
     family = "GAN"
+    objective = "D/G losses"
     checkpoint_kind = KIND
     checkpoint_names = ("last", "best")
 
@@ -145,6 +146,15 @@ class GANTrainer(StepLoop):
     def train_step(self) -> None:
         self._out = self.stepper.step(self.batches)
         self.step += 1
+
+    def progress_stats(self) -> dict[str, float]:
+        """The last step's discriminator and generator losses and D's outputs."""
+        out = getattr(self, "_out", None)
+        if out is None:
+            return {}
+        return {"D": float(out["d_loss"]), "G": float(out["g_loss"]),
+                "D(x)": float(torch.sigmoid(out["real"].float()).mean()),
+                "D(G(z))": float(torch.sigmoid(out["fake"].float()).mean())}
 
     def after_step(self, total: int) -> None:
         cfg = self.config

@@ -149,12 +149,20 @@ def accuracy(model: DigitClassifier, images: torch.Tensor, labels: torch.Tensor,
     return correct / len(images)
 
 
+def training_subset(n: int, max_train: int | None, seed: int) -> torch.Tensor:
+    """Indices of the ``max_train`` training images a shrunken run uses: a seeded random sample (all n
+    when ``max_train`` is None), never the first ones of a label-sorted split."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.randperm(n, generator=g)[:max_train].sort().values
+
+
 def train_classifier(dataset: str = "mnist-5k", *, seed: int = 0, epochs: int | None = None,
                      max_train: int | None = None, verbose: bool = False) -> tuple[DigitClassifier, dict]:
     """Train the domain classifier on ``dataset``'s train split; returns ``(model, info)``.
 
     ``info`` holds the configs, the seed, the train/test accuracy and the training time. ``epochs`` and
-    ``max_train`` (first N training images) shrink the run for tests.
+    ``max_train`` (a random sample of that many training images, drawn with ``seed``) shrink the run
+    for tests.
     """
     from probgen.data import load_dataset
 
@@ -163,7 +171,8 @@ def train_classifier(dataset: str = "mnist-5k", *, seed: int = 0, epochs: int | 
     cfg, tcfg = CONFIGS[dataset]
     tcfg = TrainConfig(**{**asdict(tcfg), **({"epochs": epochs} if epochs is not None else {})})
     train, test = load_dataset(dataset, "train"), load_dataset(dataset, "test")
-    x, y = train.images[:max_train], train.labels[:max_train]
+    keep = training_subset(len(train.labels), max_train, seed)
+    x, y = train.images[keep], train.labels[keep]
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     model = DigitClassifier(cfg)

@@ -46,7 +46,7 @@ class SampleEvaluator:
         min_share: share of a uniform class share that a class needs to count as covered.
         batch_size: images per classifier forward pass.
 
-    Example:
+    Examples:
         >>> ev = SampleEvaluator("mnist-5k")
         >>> ev.evaluate(images)  # images (N, 1, 28, 28) in [0, 1]
         {'fid': ..., 'precision': ..., 'recall': ..., 'density': ..., 'coverage': ...,

@@ -160,6 +160,8 @@ class StepLoop:
     """
 
     family = "training"  # the first word of messages and the progress bar's label
+    objective = "loss"  # what the progress bar says is optimised (e.g. "ELBO", "D/G losses")
+    bar_every = 10  # steps between updates of the bar's numbers (``progress_stats``)
     checkpoint_names: tuple[str, ...] = ("last",)  # what it writes in checkpoints/ (a fresh start clears)
     checkpoint_kind: str | None = None  # the "kind" of its checkpoints (probgen.checkpoint.KINDS), if any
 
@@ -178,6 +180,10 @@ class StepLoop:
 
     def after_step(self, total: int) -> None:
         """Called after every step; the default does nothing."""
+
+    def progress_stats(self) -> dict[str, float]:
+        """The numbers the progress bar shows beside ``objective`` (the default: none)."""
+        return {}
 
     def state_dict(self) -> dict:
         raise NotImplementedError
@@ -228,11 +234,14 @@ class StepLoop:
         Ctrl-C raises ``TrainingInterrupted`` (a KeyboardInterrupt) naming the last checkpoint.
         """
         quiet = self.quiet if self.is_main else True
-        bar = progress(total=total, initial=self.step, desc=self.family.lower(), quiet=quiet)
+        bar = progress(total=total, initial=self.step, desc=f"{self.family.lower()} ({self.objective})",
+                       quiet=quiet, unit="step")
         try:
             while self.step < total:
                 self.train_step()
                 self.after_step(total)
+                if not bar.disable and (self.step % self.bar_every == 0 or self.step == total):
+                    bar.set_postfix({k: f"{v:.4g}" for k, v in self.progress_stats().items()}, refresh=False)
                 bar.update(self.step - bar.n)
         except KeyboardInterrupt as e:
             if isinstance(e, TrainingInterrupted):

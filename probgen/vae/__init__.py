@@ -1,13 +1,14 @@
 """Variational autoencoders written the Pyro way (model/guide pairs trained with SVI).
 
->>> from probgen.vae import VAE
->>> vae = VAE(x_shape=(1, 28, 28), z_dim=50, hidden=400, likelihood="bernoulli", arch="mlp")
->>> vae.sample(16).shape
-torch.Size([16, 1, 28, 28])
-
 ``VAE`` (model, guide, encode/decode/sample/reconstruct, IWAE ``log_likelihood``, ``inpaint``),
 ``Autoencoder`` (the same networks, deterministic), ``VAEConfig``, the fast SVI pieces ``FastTrace_ELBO``
 and ``JointOptim``, and ``train_vae`` / ``VAETrainer``. Names load on first use (no torch on import).
+
+Examples:
+    >>> from probgen.vae import VAE
+    >>> vae = VAE(x_shape=(1, 28, 28), z_dim=50, hidden=400, likelihood="bernoulli", arch="mlp")
+    >>> vae.sample(16).shape
+    torch.Size([16, 1, 28, 28])
 """
 
 from probgen._lazy import lazy_exports

@@ -81,7 +81,9 @@ class Autoencoder(nn.Module):
 
         opt = torch.optim.Adam(self.parameters(), lr=lr)
         history = []
-        for epoch in progress(range(epochs), desc="autoencoder", quiet=quiet):
+        bar = progress(range(epochs), desc="autoencoder (minimising the reconstruction loss)", quiet=quiet,
+                       unit="epoch")
+        for epoch in bar:
             if hasattr(loader, "set_epoch"):
                 loader.set_epoch(epoch)
             total, n = 0.0, 0
@@ -94,6 +96,7 @@ class Autoencoder(nn.Module):
                 opt.step()
                 total, n = total + loss.item(), n + len(x)
             history.append(total / n)
+            bar.set_postfix({"loss/img": f"{history[-1]:.4g}"}, refresh=False)
         return history
 
     def __repr__(self) -> str:

@@ -43,7 +43,7 @@ class VAEConfig:
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:N"
     # ---- evaluation and figures
     iwae_samples: int = 1000  # k for the final test log-likelihood (IWAE); 0 skips it
-    iwae_images: int = 1000  # test images used for it (the first n)
+    iwae_images: int = 1000  # test images used for it (a seeded random sample)
     ckpt_every: int = 0  # also write checkpoints/last.pt every this many SVI steps (0: at epoch ends only)
     figures: bool = True  # draw figures at the end
     ae_epochs: int | None = None  # autoencoder epochs for the AE-vs-VAE figure (None: `epochs`, 0: skip)

@@ -14,8 +14,11 @@ import math
 import torch
 
 
-def _log_weights(vae, x, y1h, loc, scale, k: int, mask=None, defensive: bool = False):
-    """k draws from q = N(loc, scale^2): log weights (k, B) and decoder outputs (k, B, k*C, H, W).
+def _log_weights(vae, x, y1h, loc, scale, k: int, mask=None, defensive: bool = False, log_lik=None):
+    """k draws z from q = N(loc, scale^2): log weights (k, B), decoder outputs (k, B, k*C, H, W) and z.
+
+    ``log_lik`` (decoder output -> (k, B)) replaces log p(x | z) (e.g. the likelihood of an observation
+    A(x) + noise, ``probgen.editing``); ``x`` and ``mask`` are then unused.
 
     ``defensive``: draw from the mixture 1/2 N(loc, scale^2) + 1/2 N(loc, (2 scale)^2) instead, whose
     weights stay bounded when the target is wider than q (Hesterberg 1995, defensive importance sampling).
@@ -25,7 +28,7 @@ def _log_weights(vae, x, y1h, loc, scale, k: int, mask=None, defensive: bool = F
         eps[1::2] *= 2.0  # every other draw from the wide component
     z = loc + scale * eps
     out = vae._decoder_output(z, y1h)  # (k, B, k*C, H, W)
-    log_px = vae.likelihood.log_prob(out, x, mask)  # (k, B)
+    log_px = vae.likelihood.log_prob(out, x, mask) if log_lik is None else log_lik(out)  # (k, B)
     u2 = (eps * eps).sum(-1)  # ((z - loc) / scale)^2 summed, (k, B)
     if defensive:  # log of the mixture density, up to -sum log scale and the 2*pi constants
         log_q = torch.logaddexp(-0.5 * u2, -0.5 * u2 / 4 - loc.shape[-1] * math.log(2.0)) - math.log(2.0)
@@ -33,7 +36,7 @@ def _log_weights(vae, x, y1h, loc, scale, k: int, mask=None, defensive: bool = F
         log_q = -0.5 * u2
     # log p(z) - log q(z): the 2*pi constants cancel
     log_ratio = -0.5 * (z * z).sum(-1) - log_q + scale.log().sum(-1)
-    return log_px + log_ratio, out
+    return log_px + log_ratio, out, z
 
 
 def _batches(n: int, k: int, chunk_size: int):
@@ -51,20 +54,27 @@ def iwae(vae, x: torch.Tensor, y1h: torch.Tensor | None, k: int, chunk_size: int
         loc, scale = vae.encoder(xb, yb)  # (b, z_dim)
         chunks = []
         for k0 in range(0, k, per_chunk):
-            lw, _ = _log_weights(vae, xb, yb, loc, scale, min(per_chunk, k - k0))
+            lw, _, _ = _log_weights(vae, xb, yb, loc, scale, min(per_chunk, k - k0))
             chunks.append(lw.double())
         result[sl] = torch.logsumexp(torch.cat(chunks), dim=0) - math.log(k)  # (b,)
     return result.float()
 
 
-def _weighted_mean(vae, x, y1h, loc, scale, k: int, per_chunk: int, mask) -> torch.Tensor:
-    """Self-normalised importance-sampling mean of E[mean image | x_obs]: (B, C, H, W)."""
+def _weighted_mean(vae, x, y1h, loc, scale, k: int, per_chunk: int, mask, log_lik=None, keep=None):
+    """Self-normalised importance-sampling mean of E[mean image | x_obs]: (B, C, H, W).
+
+    ``log_lik``: see :func:`_log_weights`. ``keep`` (a list): receives each chunk's (log weights (c, B),
+    z (c, B, z_dim)), for resampling posterior draws.
+    """
     m = torch.full((len(x),), -math.inf, dtype=torch.float64, device=x.device)  # running max (B,)
     s = torch.zeros_like(m)  # running sum of weights (B,)
     acc = torch.zeros(x.shape, dtype=torch.float64, device=x.device)  # running weighted images
     for k0 in range(0, k, per_chunk):
-        lw, out = _log_weights(vae, x, y1h, loc, scale, min(per_chunk, k - k0), mask, defensive=True)
+        lw, out, z = _log_weights(vae, x, y1h, loc, scale, min(per_chunk, k - k0), mask, defensive=True,
+                                  log_lik=log_lik)
         lw = lw.double()  # (c, B)
+        if keep is not None:
+            keep.append((lw, z))
         m_new = torch.maximum(m, lw.max(0).values)
         w = torch.exp(lw - m_new)  # (c, B)
         shrink = torch.exp(m - m_new)  # (B,)

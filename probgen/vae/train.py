@@ -112,12 +112,15 @@ def evaluate_elbo(vae: VAE, data: ImageData, batch_size: int = 500, seed: int = 
 @torch.no_grad()
 def evaluate_iwae(vae: VAE, data: ImageData, num_samples: int, num_images: int,
                   batch_size: int = 100) -> float:
-    """Mean IWAE log-likelihood estimate (nats) over the first ``num_images`` images of ``data``."""
+    """Mean IWAE log-likelihood estimate (nats) over ``num_images`` images of ``data``: all of them, or a
+    random sample (a fixed seed, the same on every call), never the first ones of a label-sorted split."""
     n = min(num_images, len(data.images))
+    pick = torch.randperm(len(data.images), generator=torch.Generator().manual_seed(0))[:n].sort().values
     total = 0.0
     for i in range(0, n, batch_size):
-        x = data.images[i:min(n, i + batch_size)].to(vae.device)
-        y = data.labels[i:min(n, i + batch_size)].to(x.device) if vae.num_classes else None
+        idx = pick[i:i + batch_size]
+        x = data.images[idx].to(vae.device)
+        y = data.labels[idx].to(x.device) if vae.num_classes else None
         total += float(vae.log_likelihood(x, y, num_samples=num_samples).sum())
     return total / n
 
@@ -134,6 +137,7 @@ class VAETrainer(StepLoop):
     """
 
     family = "VAE"
+    objective = "maximising the ELBO"
     checkpoint_kind = "probgen.vae.VAE"
 
     def __init__(self, config: VAEConfig, out=None, *, resume: bool = False, ctx: DistContext | None = None,
@@ -169,6 +173,10 @@ class VAETrainer(StepLoop):
                                 where=f" (epoch {epoch + 1}, batch {batch + 1})")
         self._epoch_loss, self._epoch_images = self._epoch_loss + loss, self._epoch_images + len(x)
         self.step += 1
+
+    def progress_stats(self) -> dict[str, float]:
+        """The running train ELBO per image of this epoch (nats)."""
+        return {"ELBO": -self._epoch_loss / self._epoch_images} if self._epoch_images else {}
 
     def _all_finite(self, loss: float) -> bool:
         ok = math.isfinite(loss)

@@ -33,6 +33,22 @@ def test_train_writes_a_run_and_resumes(tmp_path, capsys):
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before  # a refusal writes nothing
 
 
+@pytest.mark.parametrize("eval_flags", [[], ["--eval-every", "2"]])
+def test_data_without_a_metric_classifier_warns_and_trains_unevaluated(tmp_path, capsys, monkeypatch,
+                                                                        eval_flags):
+    """mnist, fashion-mnist, cifar10 have no shipped classifier: evaluation is turned off, not refused."""
+    from probgen.gan import evaluate
+
+    monkeypatch.setattr(evaluate, "has_metric_classifier", lambda data: data != "mnist-5k")
+    out = tmp_path / "g"
+    tiny = [a for a in TINY if a not in ("--eval-every", "0")]
+    rc = main(["--quiet", "train", "gan", *tiny, *eval_flags, "--data", "mnist-5k", "--steps", "2",
+               "--ckpt-every", "2", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 0 and "warning: no metric classifier is shipped for --data mnist-5k" in err, err
+    assert "--eval-every 0" in err and RunDir(out, write=False).load("last")["config"]["eval_every"] == 0
+
+
 def test_train_transformer_conditional_with_options(tmp_path):
     args = ["--quiet", "train", "gan", "--arch", "transformer", "--disc", "vit", "--conditional",
             "--g-opt", "dim=32", "--g-opt", "heads=2", "--g-opt", "depth=[1,1]", "--d-opt", "dim=16",
