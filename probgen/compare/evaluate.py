@@ -55,18 +55,26 @@ def evaluate(trained: list, cfg, show: bool) -> Evaluation:
     if show:
         print(f"evaluating: {cfg.samples} samples per model, {cfg.sample_sets} sample sets", flush=True)
     evaluator = SampleEvaluator(cfg.data, "test", device=cfg.device)
-    k, m = IWAE_QUICK if cfg.quick else IWAE_FULL
-    test_bin = load_dataset(cfg.data, "test", binarize="stochastic", seed=cfg.seed + 1)
-    pick = torch.randperm(len(test_bin.images), generator=torch.Generator().manual_seed(cfg.seed))[:m]
+    k = (IWAE_QUICK if cfg.quick else IWAE_FULL)[0]
+    images, labels = likelihood_subset(cfg)
     reports = compare_models(
         {t.name: t.model for t in trained}, evaluator=evaluator, num_samples=cfg.samples,
-        likelihood_data=test_bin.images[pick], likelihood_labels=test_bin.labels[pick], likelihood_samples=k,
+        likelihood_data=images, likelihood_labels=labels, likelihood_samples=k,
         seed=cfg.seed, repeats=cfg.sample_sets,
         budgets={t.name: {"steps": t.steps, "train_s": round(t.seconds, 1)} for t in trained})
     for r in reports:
         if r.name.startswith("DDPM"):
             r.kind = "explicit"  # a density model, but its bound is not estimated here (see the reading)
-    return Evaluation(reports, *_memorisation(reports, cfg), iwae=(k, len(pick)))
+    return Evaluation(reports, *_memorisation(reports, cfg), iwae=(k, len(images)))
+
+
+def likelihood_subset(cfg) -> tuple[torch.Tensor, torch.Tensor]:
+    """The IWAE test images (M, C, H, W) in {0, 1} and labels (M,): a seeded random subset of a fixed
+    binarised copy of the test split (M = 100 quick, 500 full)."""
+    m = (IWAE_QUICK if cfg.quick else IWAE_FULL)[1]
+    test_bin = load_dataset(cfg.data, "test", binarize="stochastic", seed=cfg.seed + 1)
+    pick = torch.randperm(len(test_bin.images), generator=torch.Generator().manual_seed(cfg.seed))[:m]
+    return test_bin.images[pick], test_bin.labels[pick]
 
 
 def _memorisation(reports: list[ModelReport], cfg) -> tuple[dict, dict, float]:

@@ -4,6 +4,10 @@ Every VAE decoder and GAN generator here is the same network class and size: pro
 decoder :class:`probgen.vae.nets.ConvDecoder` (z (32) [+ one-hot label (10)] -> 256 ReLU units -> a
 (64, H/4, W/4) grid -> two 4x4 stride-2 transposed convolutions (64 -> 32 -> 1 channel)), followed by a
 sigmoid: the Bernoulli VAE's mean image sigmoid(logits) and the GAN's sample are the same function of z.
+Both get batch normalisation after each hidden layer (:func:`with_batchnorm`, as in DCGAN's generator):
+without it this decoder's output hardly depends on z at initialisation (pixel s.d. across z about 0.01)
+and the GAN collapsed to one image in every run (docs/compare.md); the VAE gets it too, so that the two
+stay the same network.
 The GAN's discriminator mirrors the VAE's encoder trunk (:class:`probgen.vae.nets.ConvEncoder`: two 4x4
 stride-2 convolutions (32, 64 channels), 256 units), with LeakyReLU and one logit instead of the Gaussian
 heads. The DDPM (``ddpm=True``) keeps its own U-Net: a denoiser is not a z -> x map, so it is not matched.
@@ -22,7 +26,7 @@ from probgen.vae.nets import ConvDecoder
 
 ARCH = {"z_dim": 32, "hidden": (256,), "channels": (32, 64)}  # the one decoder/generator size
 ARCH_TEXT = ("decoder = generator: probgen.vae.nets.ConvDecoder (z 32 -> 256 -> 64x7x7 -> 2 stride-2 "
-             "transposed convs 64-32-1, sigmoid)")
+             "transposed convs 64-32-1, batch norm, sigmoid)")
 
 
 def one_hot(y: torch.Tensor | None, num_classes: int | None) -> torch.Tensor | None:
@@ -30,10 +34,31 @@ def one_hot(y: torch.Tensor | None, num_classes: int | None) -> torch.Tensor | N
     return None if y is None or not num_classes else F.one_hot(y, num_classes).float()
 
 
+def with_batchnorm(decoder: ConvDecoder) -> ConvDecoder:
+    """Insert BatchNorm after each hidden linear layer and each transposed convolution but the last of a
+    ConvDecoder (before its ReLU), in place; returns it. z (B, 32) -> same output shape."""
+    body: list[nn.Module] = []
+    for m in decoder.body:
+        body.append(m)
+        if isinstance(m, nn.Linear):
+            body.append(nn.BatchNorm1d(m.out_features))
+    decoder.body = nn.Sequential(*body)
+    convs = [m for m in decoder.deconv if isinstance(m, nn.ConvTranspose2d)]
+    deconv: list[nn.Module] = []
+    for m in decoder.deconv:
+        deconv.append(m)
+        if isinstance(m, nn.ConvTranspose2d) and m is not convs[-1]:
+            deconv.append(nn.BatchNorm2d(m.out_channels))
+    decoder.deconv = nn.Sequential(*deconv)
+    return decoder
+
+
 def build_vae(x_shape: tuple[int, int, int], num_classes: int | None) -> VAE:
-    """A Bernoulli VAE whose decoder is the matched ConvDecoder."""
-    return VAE(x_shape=x_shape, z_dim=ARCH["z_dim"], hidden=ARCH["hidden"], likelihood="bernoulli",
-               arch="conv", num_classes=num_classes, conv_channels=ARCH["channels"])
+    """A Bernoulli VAE whose decoder is the matched ConvDecoder (with batch normalisation)."""
+    vae = VAE(x_shape=x_shape, z_dim=ARCH["z_dim"], hidden=ARCH["hidden"], likelihood="bernoulli",
+              arch="conv", num_classes=num_classes, conv_channels=ARCH["channels"])
+    with_batchnorm(vae.decoder)
+    return vae
 
 
 class Generator(nn.Module):
@@ -41,8 +66,8 @@ class Generator(nn.Module):
 
     def __init__(self, x_shape: tuple[int, int, int], num_classes: int | None = None) -> None:
         super().__init__()
-        self.net = ConvDecoder(x_shape, ARCH["z_dim"], ARCH["hidden"], num_classes or 0, out_per_channel=1,
-                               channels=ARCH["channels"])
+        self.net = with_batchnorm(ConvDecoder(x_shape, ARCH["z_dim"], ARCH["hidden"], num_classes or 0,
+                                              out_per_channel=1, channels=ARCH["channels"]))
 
     def forward(self, z: torch.Tensor, y1h: torch.Tensor | None = None) -> torch.Tensor:
         return torch.sigmoid(self.net(z, y1h))  # (B, C, H, W)

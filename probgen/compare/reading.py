@@ -64,7 +64,9 @@ def table_markdown(rows: list[dict], iwae: tuple[int, int]) -> str:
               "row gives the same distance for real test digits (the training digits themselves would be "
               f"0). Test log-likelihood: IWAE with k = {iwae[0]} on {iwae[1]} random binarised test images, "
               "log p(x | y) for the conditional VAE (given the true labels), log p(x) otherwise; n/a for "
-              "the GANs, which are implicit models with no density to evaluate."]
+              "the GANs, which are implicit models with no density to evaluate"
+              + ("; n/a for the DDPM, whose variational bound is not estimated here." if any(
+                  r["model"] == "DDPM" for r in rows) else ".")]
     return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from probgen.compare import CompareConfig, run
+from probgen.compare.evaluate import likelihood_subset
 from probgen.compare.nets import MatchedGAN, build_vae, parameter_count
 from probgen.compare.reading import reading
 
@@ -52,9 +53,20 @@ def test_same_seed_gives_identical_numbers(tiny_runs):
     assert tiny_runs[0].reading == tiny_runs[1].reading and tiny_runs[0].table_markdown.count("|") > 50
 
 
-def test_a_class_sorted_split_is_never_cut_to_its_first_images(tiny_runs):
-    # the data row is 20 random training digits: all ten classes would be very unlikely from the first 20
-    assert tiny_runs[0].rows[0]["classes_covered"] >= 8
+def test_evaluation_subsets_cover_every_class(tiny_runs):
+    # a seeded random subset of the test split for IWAE, random training digits for the data row
+    for quick in (True, False):
+        labels = likelihood_subset(CompareConfig(quick=quick))[1]
+        assert torch.bincount(labels, minlength=10).min() >= 3, quick
+    assert tiny_runs[0].rows[0]["classes_covered"] >= 7  # 20 random training digits
+
+
+def test_the_ddpm_row_when_asked(tmp_path):
+    result = run(CompareConfig(**{**TINY, "budget": "2steps"}, ddpm=True, out=tmp_path), progress=False)
+    ddpm = result.rows[-1]
+    assert ddpm["model"] == "DDPM" and ddpm["kind"] == "explicit" and ddpm["test_log_likelihood"] == "n/a"
+    assert "the DDPM's variational bound is not estimated here" in result.reading
+    assert "n/a for the DDPM" in result.table_markdown
 
 
 class _T:
