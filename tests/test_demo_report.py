@@ -71,14 +71,13 @@ def test_quick_demo_writes_every_section_into_one_self_contained_page(quick_repo
     assert (quick_report.parent / "report.md").exists()
 
 
-def test_quick_demo_is_under_a_minute(quick_report):
-    import os
-
+def test_quick_demo_records_the_time_of_every_section(quick_report):
+    # The one-minute bound of --quick is a benchmark figure (`python bench/demo.py --quick`,
+    # docs/benchmarks.md "Demo"), not a test: tests never assert wall time.
     timings = json.loads((quick_report.parent / "timings.json").read_text())
-    load = os.getloadavg()[0]
-    if load > 4:
-        pytest.skip(f"load average {load:.1f}: the one-minute bound is for a machine without 2+ other jobs")
-    assert timings["total"] < 60, timings
+    assert list(timings["seconds"]) == [s.name for s in SECTIONS], timings
+    assert all(t > 0 for t in timings["seconds"].values()), timings
+    assert timings["total"] >= sum(timings["seconds"].values()), timings
 
 
 @pytest.mark.skipif(_chromium() is None, reason="no chromium installed (apt-get install chromium)")
