@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from probgen.bayesnet.model.variables import check_parents
+
 #: Rows of a CPT must sum to one within this absolute tolerance (``normalize=True`` rescales them instead).
 ROW_SUM_TOL = 1e-6
 
@@ -38,21 +40,6 @@ def check_states(states, where: str = "TabularCPD") -> list:
         raise ValueError(f"{where}: duplicate state names {sorted(set(map(repr, dups)))} in states {out!r}; "
                          "state names must be unique, also as text (1 and '1' name one state)")
     return out
-
-
-def _check_parents(parents, where: str) -> list[str]:
-    if parents is None:
-        return []
-    if isinstance(parents, str):
-        parents = [parents]
-    parents = list(parents)
-    for p in parents:
-        if not isinstance(p, str):
-            raise TypeError(f"{where}: parent names must be str, got {p!r} ({type(p).__name__})")
-    dups = sorted({p for p in parents if parents.count(p) > 1})
-    if dups:
-        raise ValueError(f"{where}: parent(s) {dups} listed more than once in parents {parents}")
-    return parents
 
 
 def _as_float64(probs, where: str) -> torch.Tensor:
@@ -108,7 +95,7 @@ class TabularCPD:
     def __init__(self, states, probs, parents=None, *, normalize: bool = False, parent_cards=None) -> None:
         where = f"TabularCPD(states={_short_states(states)})"
         self.states = check_states(states, where)
-        self.parents = _check_parents(parents, where)
+        self.parents = check_parents(parents, where)
         self.card = len(self.states)
         probs = _as_float64(probs, where)
         if probs.ndim == 0 or probs.shape[-1] != self.card:

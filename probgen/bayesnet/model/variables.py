@@ -8,7 +8,7 @@ network to its parents' variables (which parents are discrete, their cardinaliti
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,7 +53,7 @@ def check_parents(parents, where: str) -> list[str]:
         return []
     if isinstance(parents, str):
         parents = [parents]
-    if not isinstance(parents, Sequence):
+    if isinstance(parents, Mapping | set | frozenset) or not isinstance(parents, Iterable):
         raise TypeError(f"{where}: `parents` must be a list of node names, got {parents!r}")
     parents = list(parents)
     for p in parents:
