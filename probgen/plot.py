@@ -36,12 +36,25 @@ def image_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2) 
 
 
 def save_image_grid(images: torch.Tensor, path: str | os.PathLike, nrow: int | None = None,
-                    padding: int = 2) -> Path:
-    """Save (N, C, H, W) images in [0, 1] as one PNG grid; returns the path."""
+                    padding: int = 2, title: str | None = None, scale: float = 2.0) -> Path:
+    """Save (N, C, H, W) images in [0, 1] as one PNG grid; returns the path.
+
+    Without ``title`` the PNG is the grid itself, pixel for pixel. With one, the grid is drawn as a
+    matplotlib figure under that title, each image pixel ``scale`` screen pixels wide (readable in a page).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_image(image_grid(images, nrow, padding), path)
-    return path
+    grid = image_grid(images, nrow, padding)
+    if title is None:
+        save_image(grid, path)
+        return path
+    h, w = grid.shape[1:]
+    fig, ax = plt.subplots(figsize=(max(3.0, w * scale / 100), h * scale / 100 + 0.45))
+    ax.imshow(grid.permute(1, 2, 0).numpy(), cmap="gray" if images.shape[1] == 1 else None,
+              interpolation="nearest")
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=9)
+    return save_figure(fig, path, dpi=100)
 
 
 def show_images(images: torch.Tensor, ax=None, nrow: int | None = None, title: str | None = None):

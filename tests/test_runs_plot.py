@@ -110,3 +110,11 @@ def test_a_resume_drops_a_metrics_row_that_a_kill_cut_short(tmp_path):
     assert [r["step"] for r in run.read_metrics()] == ["1", "2", "3"]
     run.log(step=4, loss=0.25)
     assert run.metrics_path.read_text().splitlines()[-1] == "4,0.25"
+
+
+def test_a_titled_grid_is_drawn_larger_with_its_title(tmp_path):
+    x = torch.rand(6, 1, 8, 8)
+    plain = save_image_grid(x, tmp_path / "plain.png", nrow=3)
+    titled = save_image_grid(x, tmp_path / "titled.png", nrow=3, title="six images")
+    with Image.open(plain) as a, Image.open(titled) as b:
+        assert b.size[0] > a.size[0] and b.size[1] > a.size[1], (a.size, b.size)

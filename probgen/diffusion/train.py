@@ -218,7 +218,8 @@ class DDPMTrainer(StepLoop):
             x = self.ddpm.sample(cfg.num_samples, min(cfg.sample_steps, self.ddpm.timesteps), y=y,
                                  method=cfg.sample_method)
         nrow = k if k else max(1, int(math.sqrt(cfg.num_samples)))
-        save_image_grid(x.float(), self.run.figure(name or f"samples_{self.step:06d}.png"), nrow=nrow)
+        save_image_grid(x.float(), self.run.figure(name or f"samples_{self.step:06d}.png"), nrow=nrow,
+                        title=f"DDPM samples at step {self.step} ({cfg.sample_method} sampler, fixed noise)")
 
     def _finish(self) -> None:
         if self.run is None:

@@ -229,7 +229,9 @@ class GANTrainer(StepLoop):
         y = self.fixed_y.to(dev) if self.fixed_y is not None else None
         x = self.gan.sample(len(self.fixed_z), y=y, z=self.fixed_z.to(dev))
         path = self.run.figure(name or f"samples_{self.step:06d}.png")
-        save_image_grid(x, path, nrow=10 if y is not None else 8)
+        what = "one row per class" if y is not None else "the same fixed z at every step"
+        save_image_grid(x, path, nrow=10 if y is not None else 8,
+                        title=f"GAN samples at step {self.step} ({what})")
 
     def save_curves(self) -> None:
         """``figures/losses.png`` and ``figures/d_outputs.png`` from metrics.csv."""

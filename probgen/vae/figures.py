@@ -34,8 +34,9 @@ def samples_figure(vae, path: str | os.PathLike, n: int = 64) -> Path:
     if vae.num_classes:
         per = 8
         y = torch.arange(vae.num_classes).repeat_interleave(per)
-        return save_image_grid(vae.sample(len(y), y=y), path, nrow=per)
-    return save_image_grid(vae.sample(n), path)
+        return save_image_grid(vae.sample(len(y), y=y), path, nrow=per,
+                               title="VAE samples given the class (one row per class)")
+    return save_image_grid(vae.sample(n), path, title="VAE samples: decoded draws z ~ N(0, I)")
 
 
 @torch.no_grad()
@@ -45,7 +46,8 @@ def reconstructions_figure(vae, x: torch.Tensor, y, path: str | os.PathLike, n: 
     idx = torch.linspace(0, len(x) - 1, min(n, len(x))).long()
     x = x[idx]
     y = y[idx] if vae.num_classes else None
-    return save_image_grid(torch.cat([x, vae.reconstruct(x, y)]), path, nrow=len(x))
+    return save_image_grid(torch.cat([x, vae.reconstruct(x, y)]), path, nrow=len(x),
+                           title="top: inputs; bottom: their VAE reconstructions")
 
 
 @torch.no_grad()
@@ -90,7 +92,8 @@ def manifold_figure(vae, path: str | os.PathLike, n: int = 20, basis: torch.Tens
     z = torch.stack([a.reshape(-1), b.reshape(-1)], 1) @ basis.T.to(torch.float32)  # (n*n, z_dim)
     z = z.to(vae.device)
     labels = None if not vae.num_classes else torch.full((len(z),), y or 0, dtype=torch.long)
-    return save_image_grid(vae.decode(z, labels), path, nrow=n, padding=0)
+    return save_image_grid(vae.decode(z, labels), path, nrow=n, padding=0,
+                           title="VAE manifold: decoded Gaussian quantiles over a latent plane")
 
 
 @torch.no_grad()
@@ -104,7 +107,8 @@ def interpolation_figure(vae, x: torch.Tensor, labels: torch.Tensor, path: str |
     t = torch.linspace(0, 1, steps, device=za.device).view(1, -1, 1)
     z = (za[:, None] * (1 - t) + zb[:, None] * t).reshape(-1, vae.z_dim)  # (pairs*steps, z_dim)
     y = None if ya is None else ya.repeat_interleave(steps)
-    return save_image_grid(vae.decode(z, y), path, nrow=steps)
+    return save_image_grid(vae.decode(z, y), path, nrow=steps,
+                           title="VAE interpolations: each row decodes a line between two digits' codes")
 
 
 def _latent_samples(model, vae, train_codes: torch.Tensor, n: int, gen: torch.Generator):
