@@ -83,15 +83,6 @@ class LinearGaussian:
         u = self._i_minus_b() / self.variance.sqrt().unsqueeze(-1)
         return u.transpose(-1, -2) @ u
 
-    def log_density(self, x: torch.Tensor) -> torch.Tensor:
-        """Log joint density of full vectors ``x`` ``(*config, N, n)`` (or broadcastable): ``(*config, N)``.
-
-        Sums the nodes' conditional log densities, so it costs one matrix product.
-        """
-        resid = x @ self._i_minus_b().transpose(-1, -2) - self.bias.unsqueeze(-2)  # (*config, N, n)
-        var = self.variance.unsqueeze(-2)
-        return -0.5 * ((resid**2 / var).sum(-1) + var.log().sum(-1) + self.n * LOG_2PI)
-
     def restrict(self, idx: list[int]) -> LinearGaussian:
         """The joint of ``nodes[idx]``, valid when ``idx`` (ascending) is closed under taking parents."""
         if list(idx) == list(range(self.n)):
