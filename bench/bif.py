@@ -7,6 +7,7 @@ wall and CPU (``time.process_time``, less sensitive to other jobs on the machine
 
     python bench/bif.py            # the table in docs/benchmarks.md (about a minute)
     python bench/bif.py --quick    # small sizes (a smoke test)
+    python bench/bif.py --only chain --repeats 5   # one shape, no bundled networks
 """
 
 from __future__ import annotations
@@ -71,10 +72,12 @@ def _best(data: bytes, repeats: int) -> tuple[float, float]:
     return min(wall), min(cpu)
 
 
-def table(quick: bool, repeats: int) -> list[str]:
+def table(quick: bool, repeats: int, only: str | None = None) -> list[str]:
     out = ["| file | size MB | wall s (best) | CPU s (best) | CPU / CPU at x1 |",
            "| --- | ---: | ---: | ---: | ---: |"]
     for shape, (make, base) in SHAPES.items():
+        if only and shape != only:
+            continue
         first = None
         for factor in (1, 2, 4):
             n = (base // 16 if quick else base) * factor
@@ -84,7 +87,7 @@ def table(quick: bool, repeats: int) -> list[str]:
             out.append(f"| {shape} x{factor} (n = {n:,}) | {len(data) / 1e6:.2f} | {wall:.3f} | {cpu:.3f} | "
                        f"{cpu / first:.1f} |")
             print(out[-1], file=sys.stderr, flush=True)
-    for name in ["asia"] if quick else ["alarm", "pathfinder", "munin", "diabetes", "barley"]:
+    for name in [] if only else ["asia"] if quick else ["alarm", "pathfinder", "munin", "diabetes", "barley"]:
         if name not in list_networks():
             continue
         raw = network_path(name).read_bytes()
@@ -98,11 +101,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="sizes / 16, one repeat (a smoke test)")
     parser.add_argument("--repeats", type=int, default=None, help="best of this many reads (default 3)")
+    parser.add_argument("--only", choices=sorted(SHAPES), default=None,
+                        help="one file shape (its three sizes) and no bundled networks (default: all)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     read_bif(_roots(["A"]).encode())  # imports and first-call costs out of the table
     load = os.getloadavg()[0]
-    rows_ = table(args.quick, args.repeats or (1 if args.quick else 3))
+    rows_ = table(args.quick, args.repeats or (1 if args.quick else 3), args.only)
     print(f"\nBIF reading by shape and size (load average {load:.2f} at start, "
           f"{os.getloadavg()[0]:.2f} at the end)\n\n" + "\n".join(rows_) + "\n")
     return 0

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from probgen.bayesnet import BayesNet, BIFError, TabularCPD, bif_string, read_bif, write_bif
+from probgen.bayesnet.io.bif_parser import Parser
 from probgen.bayesnet.io.bundled import _pgmpy_dir, network_path
 
 PGMPY = _pgmpy_dir()
@@ -154,7 +155,7 @@ GOOD = "variable A { type discrete [ 2 ] { y, n }; }\nprobability ( A ) { table 
 B = "variable B { type discrete [ 2 ] { y, n }; }\nprobability ( B | A ) "
 
 
-@pytest.mark.parametrize("text, line, col, match", [
+MALFORMED = [
     ("", 1, 1, "no variables declared"),
     ("/* never closed", 1, 1, "unterminated /\\* comment"),
     ('variable "A { type', 1, 10, "unterminated quoted name"),
@@ -188,13 +189,76 @@ B = "variable B { type discrete [ 2 ] { y, n }; }\nprobability ( B | A ) "
     ("variable A { type discrete [ 1 ] { y }; }\nvariable B { type discrete [ 1 ] { y }; }\n"
      "probability ( A | B ) { table 1; }\nprobability ( B | A ) { table 1; }", 4, 1,
      "cycle (A -> B -> A|B -> A -> B)"),
-    ("variable rows { type discrete [ 1 ] { y }; }\nprobability ( rows ) { table 1; }", 1, 1, "reserved"),
-])
+    ("variable rows { type discrete [ 1 ] { y }; }\nprobability ( rows ) { table 1; }", 1, 10, "reserved"),
+]
+
+
+@pytest.mark.parametrize("text, line, col, match", MALFORMED)
 def test_malformed_input_gives_line_and_column(text, line, col, match):
     with pytest.raises(BIFError, match=match) as e:
         read_bif(text.encode())  # bytes: always the file's content, never a path
     assert (e.value.line, e.value.column) == (line, col), str(e.value)
     assert str(e.value).startswith(f"<bytes>, line {line}, column {col}: ")
+
+
+def _token_by_token(source, **kwargs):
+    """read_bif with the parser's one-match fast paths off: the network, or the error's text."""
+    Parser.FAST = False
+    try:
+        return read_bif(source, **kwargs)
+    except BIFError as e:
+        return str(e)
+    finally:
+        Parser.FAST = True
+
+
+@pytest.mark.parametrize("text", [t for t, *_ in MALFORMED] + [
+    GOOD + B + "{ (y) 0.5, 0.5; (n) 0.5 0.5 ; }",  # separators as the grammar allows
+    GOOD + B + "{ (y) 0.5, 0.5; // a comment\n (n) 0.5 0.5 ; }",  # a block the fast path leaves
+    GOOD + B + "{ property p = 1 ; (y) 0.5, 0.5; (n) 0.5, 0.5; }",
+    GOOD + B + "{ (y) 0.5, 0.5; (n) 1e999, 0.5; }",
+    GOOD + B + "{ (y) 0.5, 0.5; (n) inf, 0.5; }",
+    GOOD + B + "{ default 0.25, 0.75; (n) 0.5, 0.5; }",
+    GOOD + B + "{ table 0.1, 0.2, 0.9, 0.8; }",
+    GOOD + B + "{ table, 0.1 0.2 0.9 0.8; }",
+    GOOD + B + "{ table0.1, 0.2, 0.9, 0.8; }",
+    GOOD + B + "{ (y) 0.5, 0.5; (n) 0.5, 0.5 }",
+    '"variable" A { type discrete [ 2 ] { y, n }; }',
+    "variable A { type discrete [ 2 ] { y, n }; property p ; }\nprobability ( A ) { table 0.5, 0.5; }",
+    "variable A{type discrete[2]{y n};}probability(A){table 0.5 0.5;}",
+])
+def test_fast_paths_and_token_by_token_agree(text):
+    """The reader's fast paths (a plain block in one match, all tables checked at once) give what the
+    token-by-token reader gives: the same network or the same error at the same line and column."""
+    try:
+        got = read_bif(text.encode())
+    except BIFError as e:
+        got = str(e)
+    want = _token_by_token(text.encode())
+    assert type(got) is type(want), (got, want)
+    assert got == want if isinstance(got, str) else _same(got, want), (got, want)
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in LARGE else n for n in ALL])
+def test_fast_paths_read_every_bundled_network_as_token_by_token(name):
+    bn = read_bif(network_path(name))
+    assert _same(bn, _token_by_token(network_path(name)))
+    assert BayesNet(bn.graph).nodes == bn.nodes  # the reader's topological order is BayesNet's
+
+
+def test_normalize_rescales_as_tabular_cpd_does_and_refuses_a_zero_row():
+    text = GOOD + B + "{ (y) 1, 3; (n) 0.2, 0.2; }"
+    bn = read_bif(text.encode(), normalize=True)
+    want = TabularCPD(["y", "n"], [[1, 3], [0.2, 0.2]], ["A"], normalize=True)
+    assert torch.allclose(bn.cpt("B"), want.probs, rtol=0, atol=1e-15)
+    with pytest.raises(BIFError, match=r"line 4, column 1: probability of 'B': .*row \(1,\) is all zeros"):
+        read_bif(text.replace("0.2, 0.2", "0, 0").encode(), normalize=True)
+
+
+def test_each_table_is_its_own_tensor():
+    """The tables are checked in one array but stored apart: torch.save of one table writes that table."""
+    bn = read_bif(network_path("alarm"))
+    assert all(bn.cpt(n).untyped_storage().nbytes() == 8 * bn.cpt(n).numel() for n in bn.nodes)
 
 
 def test_corrupt_gzip_is_a_bif_error():

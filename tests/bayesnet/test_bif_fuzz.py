@@ -19,6 +19,7 @@ from bif_helpers import peak_memory, within
 from test_bif import _same
 
 from probgen.bayesnet import BIFError, bif_string, read_bif
+from probgen.bayesnet.io.bif_parser import Parser
 from probgen.bayesnet.io.bundled import network_path
 from probgen.errors import ProbgenError
 
@@ -175,14 +176,29 @@ def _case(name: str, seed: int) -> tuple[bytes, bool, list[str]]:
     return data, all(EDITS.index(e) < _KEEP for e in edits), [e.__name__ for e in edits]
 
 
+def _token_by_token(data: bytes):
+    """read_bif(data) with the parser's one-match fast paths off: the network, or the error's text."""
+    Parser.FAST = False
+    try:
+        return read_bif(data, max_table_size=MAX_TABLE_SIZE)
+    except BIFError as e:
+        return str(e)
+    finally:
+        Parser.FAST = True
+
+
 def _check(name: str, seed: int) -> str:
-    """Parse one mutated file; returns "error", "same" or "other" (a valid, different network)."""
+    """Parse one mutated file; returns "error", "same" or "other" (a valid, different network). The reader
+    with its fast paths (plain blocks in one match, all tables checked at once) and without them must give
+    the same network or the same error, at the same line and column."""
     data, same, edits = _case(name, seed)
     where = f"{name} seed {seed} edits {edits}"
+    slow = _token_by_token(data)
     try:
         with within(20), peak_memory() as mem:
             bn = read_bif(data, max_table_size=MAX_TABLE_SIZE)
     except BIFError as e:
+        assert str(e) == slow, f"{where}: fast paths: {e}; token by token: {slow}"
         assert not same, f"{where}: an edit that keeps the network was refused: {e}"
         lines = data.count(b"\n") + 1 if data[:2] != b"\x1f\x8b" else 10**9
         assert 1 <= e.line <= lines and e.column >= 1, f"{where}: {e}"
@@ -191,6 +207,7 @@ def _check(name: str, seed: int) -> str:
     except Exception as e:  # noqa: BLE001 - the assertion: anything else is a bug, reported with its seed
         raise AssertionError(f"{where}: {type(e).__name__}: {e}") from e
     assert mem["peak"] < 32 * MiB + 2000 * len(data), f"{where}: peak memory {mem['peak']} bytes"
+    assert not isinstance(slow, str) and _same(slow, bn), f"{where}: token by token: {slow}"
     assert _same(read_bif(bif_string(bn)), bn), where
     if same:
         assert _same(bn, PARSED[name]), f"{where}: an edit that keeps the network changed it"

@@ -35,11 +35,11 @@ def test_duplicate_states_are_found_among_many():
         read_bif_string(text)
 
 
-@pytest.mark.parametrize("shape", ["properties", "rows", "comments", "chain"])
+@pytest.mark.parametrize("shape", ["properties", "rows", "comments", "chain", "tables", "parens"])
 def test_large_files_parse_in_linear_time(shape):
     """2 MB of each kind of content: many properties in one block (each used to search to the block's
-    end for a '}'), many rows, one long comment; and 5,000 small variables (0.6 MB: each costs about
-    0.1 ms of table checks and graph building, so 2 MB of them take about 1.5 s)."""
+    end for a '}'), many rows, one long comment, 20,000 small variables (about 0.5 s; was 3 s), and two
+    malformed blocks on which an unanchored search for the next entry would be quadratic."""
     if shape == "properties":
         text = "network n {\n" + "  property a = b ;\n" * 100_000 + "}\n" + binary_roots(["A"])
     elif shape == "rows":
@@ -48,11 +48,18 @@ def test_large_files_parse_in_linear_time(shape):
         text = binary_roots(f"P{i}" for i in range(k)) + child_of([f"P{i}" for i in range(k)], rows)
     elif shape == "comments":
         text = "/*" + " comment" * 250_000 + " */\n" + binary_roots(["A"])
-    else:
+    elif shape == "chain":
         text = binary_roots(["V0"]) + "".join(child_of([f"V{i - 1}"], "(a) 0.1, 0.9; (b) 0.2, 0.8;", f"V{i}")
-                                              for i in range(1, 5_000))
-    assert len(text) > (0.5 if shape == "chain" else 1.5) * MiB
+                                              for i in range(1, 20_000))
+    else:
+        entry = "table " if shape == "tables" else "(a, b "
+        text = binary_roots(["A"]) + child_of([], entry * 300_000, "B")
+    assert len(text) > 1.5 * MiB
     with within(60):
+        if shape in ("tables", "parens"):
+            with pytest.raises(BIFError, match="line 4"):
+                read_bif_string(text)
+            return
         bn = read_bif_string(text)
     assert len(bn.nodes) >= 1
 

@@ -13,6 +13,12 @@ Grammar (``,`` and ``|`` are optional separators between names; comments may app
 Every step consumes at least one character and looks at each character a bounded number of times, so
 parsing is linear in the size of the text and a malformed file ends in a ``BIFError``, never a hang. Tables
 are allocated only after their size is checked against ``max_table_size`` (``Parser.check_sizes``).
+
+Speed: a block in its plain form (bare names, numbers, no comments, quotes or properties: what bnlearn and
+pgmpy write) is read by one anchored regular-expression match per block and per entry (``_fast_variable``,
+``_fast_probability``). Any other block, or a plain one with something wrong in it, is read token by token
+from its start, so errors keep their line and column; ``Parser.FAST = False`` reads every block that way
+(the tests check that both give the same network or the same error).
 """
 
 from __future__ import annotations
@@ -43,6 +49,16 @@ _PLAIN_TYPE = re.compile(r"\s+discrete\s*\[\s*([0-9]+)\s*\]\s*\{([^(){}\[\];\"/]
 _NUMBER_TEXT = re.compile(r"[^\s,]+")
 _COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
 _COUNT = re.compile(r"[0-9]+")  # ASCII digits only: str.isdigit() also accepts '²'
+# Fast paths of whole blocks in their plain form (bare names; no comments, quotes or properties): one match
+# per block instead of a token at a time. Anything else falls back to the token-by-token reader, which gives
+# the same result or the located error.
+_NAME = r"[^\s{}()\[\];,|\"/]+"
+_LIST = r"[^(){}\[\];\"/]*"  # plain names and separators
+_FAST_VARIABLE = re.compile(r"\s*(variable)\s+(" + _NAME + r")\s*\{\s*type\s+discrete\s*\[\s*([0-9]+)\s*\]\s*"
+                            r"\{(" + _LIST + r")\}\s*;\s*\}")
+_FAST_PROBABILITY = re.compile(r"\s*(probability)\s*\((" + _LIST + r")\)\s*\{([^{}\"/]*)\}")
+_FAST_ENTRY = re.compile(r"\s*(?:(table|default)(?=[\s,])|\((" + _LIST + r")\))\s*"
+                         r"((?:[^\s;(){}\[\]\"/][^;(){}\[\]\"/]*)?);")  # numbers start at a non-space
 
 
 class BIFError(ProbgenError):
@@ -53,15 +69,16 @@ class BIFError(ProbgenError):
         self.line, self.column, self.source, self.reason = line, column, source, message
 
 
-@dataclass
+@dataclass(slots=True)
 class Variable:
     name: str
     pos: int
     states: list | None = None  # None until its 'type' line
     properties: list = field(default_factory=list)
+    index: dict | None = field(default=None, repr=False, compare=False)  # state -> code, when first needed
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     """A probability block: the child, its parents and the entries (kind, parent states, values, pos)."""
 
@@ -74,8 +91,12 @@ class Block:
 class Parser:
     """Parse BIF ``text`` into a network name, properties, variables and probability blocks."""
 
+    #: Try the one-match forms of plain blocks first (False: token by token only; the tests compare the two).
+    FAST = True
+
     def __init__(self, text: str, source: str = "<string>") -> None:
         self.text, self.source, self.pos = text, source, 0
+        self.fast = self.FAST
         self.name: str | None = None
         self.properties: list[str] = []
         self.variables: dict[str, Variable] = {}
@@ -179,9 +200,54 @@ class Parser:
         self.pos = end + 1
         return values, start
 
+    # --------------------------------------------------------------------------------- fast paths
+    def _fast_variable(self) -> bool:
+        """Read a plain ``variable NAME { type discrete [ n ] { names }; }`` block in one match."""
+        m = _FAST_VARIABLE.match(self.text, self.pos)
+        if m is None:
+            return False
+        name, at = m.group(2), m.start(2)
+        if name in self.variables:
+            self.fail(f"variable {name!r} declared twice", at)
+        var = Variable(name, at)
+        self._set_states(var, m.group(3), m.start(3), _split_names(m.group(4)))
+        self.variables[name] = var
+        self.pos = m.end()
+        return True
+
+    def _fast_probability(self) -> bool:
+        """Read a plain probability block (bare names, numbers, no comments or properties) with one match
+        per entry; False (nothing consumed) for any other form, which the token reader then reads."""
+        m = _FAST_PROBABILITY.match(self.text, self.pos)
+        if m is None:
+            return False
+        body, base, at, entries = m.group(3), m.start(3), 0, []
+        while (e := _FAST_ENTRY.match(body, at)) is not None:  # anchored: finditer's search is quadratic
+            keyword, states, numbers = e.groups()
+            try:
+                values = list(map(float, numbers.replace(",", " ").split()))
+            except ValueError:
+                return False
+            total = sum(values)
+            if total - total != 0 or not values:  # NaN or infinite (or an overflowing sum), or none
+                return False
+            entries.append((keyword, None, values, base + e.start(3)) if keyword else
+                           ("row", _split_names(states), values, base + e.start(2) - 1))
+            at = e.end()
+        names = _split_names(m.group(2))
+        if not names or body[at:].strip():
+            return False
+        start = m.start(1)
+        self._check_header(names[0], names[1:], start)
+        self.blocks[names[0]] = Block(names[0], names[1:], start, entries)
+        self.pos = m.end()
+        return True
+
     # --------------------------------------------------------------------------------- blocks
     def parse(self) -> Parser:
         while True:
+            if self.fast and (self._fast_variable() or self._fast_probability()):
+                continue
             kind, value, start = self.next()
             if kind == "eof":
                 break
@@ -238,6 +304,9 @@ class Parser:
             states = [name for name in _SEPARATORS.split(plain.group(2)) if name]
         else:
             count, at, states = self._type_tokens(var)
+        self._set_states(var, count, at, states)
+
+    def _set_states(self, var: Variable, count: str, at: int, states: list[str]) -> None:
         if (count.lstrip("0") or "0") != str(len(states)):  # compared as text: int() of 5,000 digits fails
             listed = states if len(states) <= 20 else states[:20] + ["..."]
             self.fail(f"variable {var.name!r} declares {_cut(count)} states but lists {len(states)}: "
@@ -270,11 +339,7 @@ class Parser:
         if not names:
             self.fail("empty probability ( ) header", start)
         child, parents = names[0], names[1:]
-        if child in self.blocks:
-            self.fail(f"a second probability block for {child!r}", start)
-        if child in parents or len(set(parents)) != len(parents):
-            self.fail(f"probability of {child!r}: parents {parents} repeat a name or include {child!r}",
-                      start)
+        self._check_header(child, parents, start)
         block = self.blocks[child] = Block(child, parents, start)
         self.expect("{")
         for kind, value, at in self.block_entries():
@@ -288,6 +353,13 @@ class Parser:
             else:
                 self.fail(f"expected 'table', 'default', '(' or '}}' in the probability of {child!r}, got "
                           f"{_show(kind, value)}", at)
+
+    def _check_header(self, child: str, parents: list[str], start: int) -> None:
+        if child in self.blocks:
+            self.fail(f"a second probability block for {child!r}", start)
+        if child in parents or len(set(parents)) != len(parents):
+            self.fail(f"probability of {child!r}: parents {parents} repeat a name or include {child!r}",
+                      start)
 
     # --------------------------------------------------------------------------------- tables
     def check_sizes(self, max_table_size: float) -> None:
@@ -312,53 +384,82 @@ class Parser:
                           f"max_table_size={max_table_size:.3g}; raise max_table_size if the machine has the "
                           "memory", block.pos)
 
-    def table(self, block: Block, cards: list[int]) -> np.ndarray:
-        """The block's table as an array (prod(cards), card), one row per parent configuration (C order)."""
+    def table(self, block: Block, cards: list[int], out: np.ndarray | None = None) -> np.ndarray:
+        """The block's table (prod(cards), card), one row per parent configuration (C order), written into
+        ``out`` (a float64 array of that shape) or a new array. Its values are not checked here."""
         card = len(self.variables[block.child].states)
         rows = math.prod(cards)
+        out = np.empty((rows, card)) if out is None else out
         tables = [e for e in block.entries if e[0] == "table"]
         if tables:
             if len(block.entries) > 1:
                 self.fail(f"probability of {block.child!r} mixes 'table' with other entries", block.pos)
             _, _, values, at = tables[0]
-            if values.size != rows * card:
-                self.fail(f"probability of {block.child!r}: 'table' has {values.size} numbers, expected "
+            if len(values) != rows * card:
+                self.fail(f"probability of {block.child!r}: 'table' has {len(values)} numbers, expected "
                           f"{rows * card} ({card} states x {rows} parent configurations)", at)
-            return values.reshape(card, rows).T  # the child varies slowest in a 'table'
-        return self._rows(block, cards, card, rows)
+            # the child varies slowest in a 'table'
+            out[:] = values if rows == 1 else np.asarray(values, dtype=np.float64).reshape(card, rows).T
+            return out
+        self._rows(block, cards, card, rows, out)
+        return out
 
-    def _rows(self, block: Block, cards: list[int], card: int, rows: int) -> np.ndarray:
-        out = np.full((rows, card), np.nan)
-        index = [{s: i for i, s in enumerate(self.variables[p].states)} for p in block.parents]
-        strides = [math.prod(cards[i + 1:]) for i in range(len(cards))]
-        default = None
+    def _index(self, name: str) -> dict:
+        var = self.variables[name]
+        if var.index is None:
+            var.index = {s: i for i, s in enumerate(var.states)}
+        return var.index
+
+    def _rows(self, block: Block, cards: list[int], card: int, rows: int, out: np.ndarray) -> None:
+        parents = block.parents
+        index = [self._index(p) for p in parents]
+        if len(parents) == 1:  # the common case: a parent state's code is the row
+            code = index[0]
+            row_of = lambda states: code[states[0]]  # noqa: E731
+        else:
+            strides = [math.prod(cards[i + 1:]) for i in range(len(cards))]
+            row_of = lambda states: sum([idx[s] * k for s, idx, k in zip(states, index, strides)])  # noqa: E731
+        # the rows by position: a list when there are entries enough to fill it, else (a 'default' for the
+        # rest) a dict, so that a short block cannot ask for a list of 10^8 rows
+        dense = rows <= len(block.entries)
+        default, given, filled = None, [None] * rows if dense else {}, 0
         for kind, states, values, at in block.entries:
-            if values.size != card:
-                self.fail(f"probability of {block.child!r}: {values.size} numbers for {card} states", at)
+            if len(values) != card:
+                self.fail(f"probability of {block.child!r}: {len(values)} numbers for {card} states", at)
             if kind == "default":
                 default = values
                 continue
-            if len(states) != len(block.parents):
+            if len(states) != len(parents):
                 self.fail(f"probability of {block.child!r}: row ({', '.join(states)}) names {len(states)} "
-                          f"parent states, expected {len(block.parents)} ({', '.join(block.parents)})", at)
-            flat = 0
-            for p, s, idx, stride in zip(block.parents, states, index, strides):
-                if s not in idx:
-                    self.fail(f"unknown state {s!r} of parent {p!r} (states: {list(idx)})", at)
-                flat += idx[s] * stride
-            if not np.isnan(out[flat, 0]):
+                          f"parent states, expected {len(parents)} ({', '.join(parents)})", at)
+            try:
+                row = row_of(states) if parents else 0
+            except KeyError:
+                p, s = next((p, s) for p, s, idx in zip(parents, states, index) if s not in idx)
+                self.fail(f"unknown state {s!r} of parent {p!r} (states: {self.variables[p].states})", at)
+            if (given[row] is not None) if dense else (row in given):
                 self.fail(f"probability of {block.child!r}: row ({', '.join(states)}) given twice", at)
-            out[flat] = values
-        missing = np.isnan(out[:, 0])
-        if missing.any():
-            if default is None:
-                k = int(missing.nonzero()[0][0])
-                config = np.unravel_index(k, cards) if cards else ()
-                names = [self.variables[p].states[i] for p, i in zip(block.parents, config)]
-                self.fail(f"probability of {block.child!r} has no row for ({', '.join(names)}) and no "
-                          f"'default' entry", block.pos)
-            out[missing] = default
-        return out
+            given[row] = values
+            filled += 1
+        if filled == rows:
+            out[:] = given
+            return
+        if default is None:
+            missing = next(k for k in range(rows) if (given[k] is None if dense else k not in given))
+            config = np.unravel_index(missing, cards) if cards else ()
+            names = [self.variables[p].states[i] for p, i in zip(parents, config)]
+            self.fail(f"probability of {block.child!r} has no row for ({', '.join(names)}) and no "
+                      f"'default' entry", block.pos)
+        out[:] = default
+        for row, values in enumerate(given) if dense else given.items():
+            if values is not None:
+                out[row] = values
+
+
+def _split_names(text: str) -> list[str]:
+    """The names of a plain list (``_SEPARATORS.split`` less its empty strings, faster: str.split and
+    ``\\s`` agree on what is whitespace)."""
+    return text.replace(",", " ").replace("|", " ").split()
 
 
 def _show(kind: str, value) -> str:

@@ -113,9 +113,19 @@ class TabularCPD:
                              f"(prod(parent_cards), {self.card}) nor (*parent_cards, {self.card}) "
                              f"for parents {self.parents}")
         self.probs = check_rows(probs, normalize, where)
-        self._index = {s: i for i, s in enumerate(self.states)}
+        self._index = None  # state -> position, built by index() when first needed
         if parent_cards is not None:
             self.probs = self._reshaped(parent_cards, where).probs
+
+    @classmethod
+    def _from_checked(cls, states: list, probs: torch.Tensor, parents: list[str]) -> TabularCPD:
+        """A CPD from parts its caller has checked (unique str states, distinct str parents, a float64
+        table of shape ``(*parent_cards, card)`` whose rows are distributions): the BIF reader builds
+        thousands at once and checks their tables together."""
+        new = object.__new__(cls)
+        new.states, new.parents, new.card, new.probs = states, parents, len(states), probs
+        new._index = None
+        return new
 
     @property
     def parent_cards(self) -> tuple[int, ...] | None:
@@ -126,6 +136,8 @@ class TabularCPD:
 
     def index(self, state) -> int:
         """Position of ``state`` (a name) in ``states``; KeyError if it is not one of them."""
+        if self._index is None:
+            self._index = {s: i for i, s in enumerate(self.states)}
         return self._index[state]
 
     def with_parent_cards(self, parent_cards: Sequence[int], node: str | None = None) -> TabularCPD:

@@ -55,8 +55,14 @@ class StateEncoder:
         self.states: dict[str, list] = {n: list(s) for n, s in states.items()}
         self._lookup = {n: {str(s): i for i, s in enumerate(ss)} for n, ss in self.states.items()}
         # whether every integer k < card means code k (no state is named by another integer's text)
-        self._plain = {n: all(look.get(str(k), k) == k for k in range(len(look)))
-                       for n, look in self._lookup.items()}
+        self._plain: dict[str, bool] = {}  # filled by _is_plain when first asked (10^4 nodes are common)
+
+    def _is_plain(self, node: str) -> bool:
+        plain = self._plain.get(node)
+        if plain is None:
+            look = self._lookup[node]
+            plain = self._plain[node] = all(look.get(str(k), k) == k for k in range(len(look)))
+        return plain
 
     def __repr__(self) -> str:
         return f"StateEncoder({len(self.states)} nodes: {short_list(list(self.states), 8)})"
@@ -140,7 +146,7 @@ class StateEncoder:
         if isinstance(column, torch.Tensor):
             return _code_tensor(node, column, what, card, missing)
         arr = _as_array(column, node, what)
-        if arr is not None and arr.dtype.kind in "iu" and self._plain[node] and arr.size:
+        if arr is not None and arr.dtype.kind in "iu" and self._is_plain(node) and arr.size:
             lo, hi = int(arr.min()), int(arr.max())
             if lo >= (-1 if missing else 0) and hi < card:  # the values are their own codes
                 return torch.from_numpy(arr.astype(np.int64, copy=not arr.flags.writeable))

@@ -70,12 +70,25 @@ class BayesNet:
         self.graph = validate_graph(graph, RESERVED_NAMES)
         position = {n: i for i, n in enumerate(self.graph.nodes)}
         order = nx.lexicographical_topological_sort(self.graph, key=position.__getitem__)
-        self.nodes: list[str] = list(order)
-        self.cards: dict[str, int] = {n: self.graph.nodes[n]["cpd"].card for n in self.nodes}
-        for n in self.nodes:  # the parents' cardinalities are known now: give every table its full shape
+        cards = {n: self.graph.nodes[n]["cpd"].card for n in order}
+        for n in cards:  # the parents' cardinalities are known now: give every table its full shape
             cpd = self.graph.nodes[n]["cpd"]
-            self.graph.nodes[n]["cpd"] = cpd.with_parent_cards([self.cards[p] for p in cpd.parents], node=n)
-        self._cpds: dict[str, TabularCPD] = {n: self.graph.nodes[n]["cpd"] for n in self.nodes}
+            self.graph.nodes[n]["cpd"] = cpd.with_parent_cards([cards[p] for p in cpd.parents], node=n)
+        self._setup(list(cards))
+
+    @classmethod
+    def _from_checked(cls, graph: nx.DiGraph, nodes: list[str]) -> BayesNet:
+        """A network from a graph its caller built and checked as ``__init__`` would (``validate_graph``,
+        full-shaped tables) and now hands over, with its nodes in ``__init__``'s order (the BIF reader)."""
+        self = object.__new__(cls)
+        self.graph = graph
+        self._setup(nodes)
+        return self
+
+    def _setup(self, nodes: list[str]) -> None:
+        self.nodes: list[str] = nodes
+        self._cpds: dict[str, TabularCPD] = {n: self.graph.nodes[n]["cpd"] for n in nodes}
+        self.cards: dict[str, int] = {n: cpd.card for n, cpd in self._cpds.items()}
         self.encoder = StateEncoder({n: self._cpds[n].states for n in self.nodes})
         self._derived: dict = {}  # tables derived from the CPTs (sampling, log-probabilities)
         self.fit_info = None  # set by fit(): what the estimate did (learn.em.EMResult)
