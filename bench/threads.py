@@ -118,10 +118,11 @@ def _load() -> str:
 
 
 # ------------------------------------------------------------------------------------- training steps
-def training_steps(quick: bool) -> list[tuple[str, float, object]]:
-    """(name, FLOPs of one step, step callable) for a small MLP and a small conv net."""
+def training_steps(quick: bool, batch: int | None = None) -> list[tuple[str, float, object]]:
+    """(name, FLOPs of one step, step callable) for a small MLP and a small conv net (the MLP's batch is
+    ``batch``, the conv net's half of it)."""
     nn = torch.nn
-    batch = 32 if quick else 128
+    batch = batch or (32 if quick else 128)
     mlp = nn.Sequential(nn.Linear(784, 400), nn.ReLU(), nn.Linear(400, 100), nn.Linear(100, 400), nn.ReLU(),
                         nn.Linear(400, 784))
     conv = nn.Sequential(nn.Conv2d(1, 32, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(32, 64, 4, 2, 1),
@@ -164,8 +165,8 @@ def training_table(quick: bool, repeats: int, condition: str) -> list[str]:
 
 # ------------------------------------------------------------------------------------------- crossover
 def crossover_table(repeats: int) -> list[str]:
-    """1 vs 2 threads (policy off) by size for sampling and batched queries, interleaved: the sizes from
-    which the second thread pays on this machine as it is (calibrates ``threads.MIN_WORK``)."""
+    """1 vs 2 threads (policy off) by size for sampling, batched queries and training steps, interleaved:
+    the sizes from which the second thread pays on this machine as it is (calibrates ``threads.MIN_WORK``)."""
     bn = load_network("alarm")
     cases = [("memory", f"alarm `bn.sample`, {n:,} rows", n * len(bn.nodes), lambda n=n: bn.sample(n))
              for n in (10_000, 30_000, 100_000, 300_000, 1_000_000)]
@@ -174,6 +175,9 @@ def crossover_table(repeats: int) -> list[str]:
         work = 3 * compiled(bn).total * n  # as exact.queries counts it
         cases.append(("contract", f"alarm batched posterior, {n:,} rows", work,
                       lambda ev=ev: bn.posterior(ev)))
+    for batch in (2, 4, 8, 16, 64, 256, 1024):  # training steps: "dense" work, in FLOPs
+        cases += [("dense", f"{name} (training step)", flops, step)
+                  for name, flops, step in training_steps(False, batch)]
     rows = ["| load avg | kind | operation | work | 1 thread s (median) | 2 threads s (median) | 2 / 1 |",
             "| ---: | --- | --- | ---: | ---: | ---: | ---: |"]
     with threads.policy(False):

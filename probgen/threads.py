@@ -43,14 +43,15 @@ import torch
 
 __all__ = ["MIN_WORK", "torch_threads", "choose_threads", "spare_cores", "policy"]
 
-# Below this much work an operation runs on one thread (units: see the module docstring). "memory" and
-# "contract" are calibrated on the quiet 2-core machine (`python bench/threads.py --crossover`, load 1.0,
+# Below this much work an operation runs on one thread (units: see the module docstring). All three are
+# calibrated on the quiet 2-core machine (`python bench/threads.py --crossover`, load 1.0-1.2,
 # docs/benchmarks.md "Threads"): where a second thread starts to pay.
 MIN_WORK = {
     "memory": 4e6,  # alarm bn.sample: 2/1 threads 0.95 at 3.7e6 element-steps, 0.60 at 1.1e7, 0.73 at 3.7e7
     "contract": 3.5e7,  # 2/1 threads: 1.25 at 3.4e7 (a diabetes query), 0.70 at 3.6e7 (10,000 alarm rows),
     #                     0.77 at 5.0e7 (munin), 0.69 at 6.0e7 (barley), 0.63 at 1.7e8 (link)
-    "dense": 5e7,  # a guess; the MLP step of bench/threads.py is 5.4e8 FLOPs (not applied to training yet)
+    "dense": 5e7,  # training steps (MLP, conv net): 2/1 threads 0.77-0.98 up to 4.1e7 FLOPs, 0.84-0.86 at
+    #                7-8e7, 0.68-0.73 at 3e8, 0.52-0.62 from 1e9 (2026-12-07; not applied to training, see docs)
 }
 PSI_BUSY = 10.0  # % of the last 10 s in which some task waited for a CPU: the machine counts as contended
 
