@@ -51,7 +51,7 @@ MIN_WORK = {
     "contract": 3.5e7,  # 2/1 threads: 1.25 at 3.4e7 (a diabetes query), 0.70 at 3.6e7 (10,000 alarm rows),
     #                     0.77 at 5.0e7 (munin), 0.69 at 6.0e7 (barley), 0.63 at 1.7e8 (link)
     "dense": 5e7,  # training steps (MLP, conv net): 2/1 threads 0.77-0.98 up to 4.1e7 FLOPs, 0.84-0.86 at
-    #                7-8e7, 0.68-0.73 at 3e8, 0.52-0.62 from 1e9 (2026-12-07; not applied to training, see docs)
+    #                7-8e7, 0.68-0.73 at 3e8, 0.52-0.62 from 1e9 (2026-12-07; training keeps its threads)
 }
 PSI_BUSY = 10.0  # % of the last 10 s in which some task waited for a CPU: the machine counts as contended
 
