@@ -43,7 +43,6 @@ _TOKEN = re.compile(r"""
 """, re.S | re.X)
 # Fast path of a name list: plain words and separators up to ')' or '}' (no quotes, comments or slashes)
 _PLAIN_NAMES = {close: re.compile(r"[^(){}\[\];\"/]*" + re.escape(close)) for close in ")}"}
-_SEPARATORS = re.compile(r"[\s,|]+")
 # Fast path of a type line after 'type': plain words only (no quotes, comments or slashes)
 _PLAIN_TYPE = re.compile(r"\s+discrete\s*\[\s*([0-9]+)\s*\]\s*\{([^(){}\[\];\"/]*)\}\s*;")
 _NUMBER_TEXT = re.compile(r"[^\s,]+")
@@ -140,7 +139,7 @@ class Parser:
         plain = _PLAIN_NAMES[close].match(self.text, self.pos) if close in _PLAIN_NAMES else None
         if plain is not None:  # one regex and one split instead of a token at a time
             self.pos = plain.end()
-            return [name for name in _SEPARATORS.split(plain.group()[:-1]) if name]
+            return _split_names(plain.group()[:-1])
         out = []
         while True:
             kind, value, start = self.next()
@@ -301,7 +300,7 @@ class Parser:
         plain = _PLAIN_TYPE.match(self.text, self.pos)  # the common form, in one match
         if plain is not None:
             self.pos, count, at = plain.end(), plain.group(1), plain.start(1)
-            states = [name for name in _SEPARATORS.split(plain.group(2)) if name]
+            states = _split_names(plain.group(2))
         else:
             count, at, states = self._type_tokens(var)
         self._set_states(var, count, at, states)
@@ -457,8 +456,8 @@ class Parser:
 
 
 def _split_names(text: str) -> list[str]:
-    """The names of a plain list (``_SEPARATORS.split`` less its empty strings, faster: str.split and
-    ``\\s`` agree on what is whitespace)."""
+    """The names of a plain list: ``,``, ``|`` and whitespace separate them (``str.split`` and the
+    scanner's ``\\s`` agree on what is whitespace)."""
     return text.replace(",", " ").replace("|", " ").split()
 
 
