@@ -148,3 +148,17 @@ def test_neural_cpd_discrete_node_with_embedding_raw_encoding():
     # batches of any shape are flattened for the module and restored
     d = net.cpds["c"].distribution({"y": torch.zeros(2, 3, dtype=torch.long), "z": torch.zeros(3)})
     assert d.batch_shape == (2, 3)
+
+
+@pytest.mark.parametrize("make", [
+    lambda states: TabularCPD(states, [0.5, 0.5]),
+    lambda states: SoftmaxCPD(states, ["x"], weights=[[0.0], [1.0]]),
+    lambda states: NeuralCPD(nn.Linear(1, 2), dist.Categorical, parents=["x"], states=states),
+])
+def test_every_discrete_cpd_refuses_states_equal_as_text(make):
+    """One rule for state names on every discrete node: the state encoder matches values by their text, so
+    1 and "1" would name one state."""
+    with pytest.raises(ValueError, match=r"duplicate state names \[\"'1'\"\]"):
+        make([1, "1"])
+    with pytest.raises(ValueError, match="`states` is empty"):
+        make([])

@@ -26,9 +26,9 @@ import networkx as nx
 import numpy as np
 import torch
 
-from probgen.bayesnet.model.cpd import check_states
 from probgen.bayesnet.model.encoding import StateEncoder, infer_states, short_list, table_columns
 from probgen.bayesnet.model.network import BayesNet
+from probgen.bayesnet.model.variables import check_states
 
 __all__ = ["DataTable", "as_table", "read_table", "structure_parents", "NA_VALUES"]
 

@@ -14,32 +14,10 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from probgen.bayesnet.model.variables import check_parents
+from probgen.bayesnet.model.variables import check_parents, check_states
 
 #: Rows of a CPT must sum to one within this absolute tolerance (``normalize=True`` rescales them instead).
 ROW_SUM_TOL = 1e-6
-
-
-def check_states(states, where: str = "TabularCPD") -> list:
-    """Validate a list of state names: str or int, at least one, unique as text (the state encoder matches
-    values by their text, so ``[1, "1"]`` is refused)."""
-    if isinstance(states, str | bytes) or not isinstance(states, Sequence | np.ndarray):
-        raise TypeError(f"{where}: `states` must be a list of state names, got {states!r}")
-    out = []
-    for s in states:
-        if isinstance(s, np.integer):
-            s = int(s)
-        if isinstance(s, bool) or not isinstance(s, str | int):
-            raise TypeError(f"{where}: state names must be str or int, got {s!r} ({type(s).__name__})")
-        out.append(s)
-    if not out:
-        raise ValueError(f"{where}: `states` is empty; a variable needs at least one state")
-    seen = set()
-    dups = [s for s in out if str(s) in seen or seen.add(str(s))]
-    if dups:
-        raise ValueError(f"{where}: duplicate state names {sorted(set(map(repr, dups)))} in states {out!r}; "
-                         "state names must be unique, also as text (1 and '1' name one state)")
-    return out
 
 
 def _as_float64(probs, where: str) -> torch.Tensor:

@@ -66,15 +66,25 @@ def check_parents(parents, where: str) -> list[str]:
 
 
 def check_states(states, where: str) -> list:
-    """A non-empty list of unique state names (str or int; NumPy ints become ints)."""
+    """A non-empty list of state names, str or int (NumPy ints become ints), unique as text: the state
+    encoder matches values by their text, so ``[1, "1"]`` is refused. One rule for every discrete node
+    (``TabularCPD``, ``SoftmaxCPD``, ``NeuralCPD``) and for data columns."""
     if isinstance(states, str | bytes) or not isinstance(states, Sequence | np.ndarray):
         raise TypeError(f"{where}: `states` must be a list of state names, got {states!r}")
-    out = [int(s) if isinstance(s, np.integer) else s for s in states]
-    bad = [s for s in out if isinstance(s, bool) or not isinstance(s, str | int)]
-    if bad:
-        raise TypeError(f"{where}: state names must be str or int, got {bad[0]!r} ({type(bad[0]).__name__})")
-    if not out or len(set(out)) != len(out):
-        raise ValueError(f"{where}: `states` must be a non-empty list of distinct names, got {out!r}")
+    out = []
+    for s in states:
+        if isinstance(s, np.integer):
+            s = int(s)
+        if isinstance(s, bool) or not isinstance(s, str | int):
+            raise TypeError(f"{where}: state names must be str or int, got {s!r} ({type(s).__name__})")
+        out.append(s)
+    if not out:
+        raise ValueError(f"{where}: `states` is empty; a variable needs at least one state")
+    seen = set()
+    dups = [s for s in out if str(s) in seen or seen.add(str(s))]
+    if dups:
+        raise ValueError(f"{where}: duplicate state names {sorted(set(map(repr, dups)))} in states {out!r}; "
+                         "state names must be unique, also as text (1 and '1' name one state)")
     return out
 
 
