@@ -11,25 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 
-from probgen.bayesnet.model.variables import check_parents, check_states
+from probgen.bayesnet.model.variables import check_parents, check_states, float64_array
 
 #: Rows of a CPT must sum to one within this absolute tolerance (``normalize=True`` rescales them instead).
 ROW_SUM_TOL = 1e-6
-
-
-def _as_float64(probs, where: str) -> torch.Tensor:
-    try:
-        t = torch.as_tensor(np.asarray(probs, dtype=np.float64)) if not isinstance(probs, torch.Tensor) \
-            else probs.detach().to("cpu", torch.float64)
-    except (ValueError, TypeError) as e:
-        raise TypeError(f"{where}: `probs` must be a nested list, ndarray or tensor of numbers "
-                        f"({e})") from None
-    if not torch.isfinite(t).all():
-        raise ValueError(f"{where}: `probs` contains NaN or infinite values")
-    return t.clone() if isinstance(probs, torch.Tensor) else t
 
 
 def check_rows(probs: torch.Tensor, normalize: bool, where: str) -> torch.Tensor:
@@ -75,7 +62,7 @@ class TabularCPD:
         self.states = check_states(states, where)
         self.parents = check_parents(parents, where)
         self.card = len(self.states)
-        probs = _as_float64(probs, where)
+        probs = float64_array(probs, "probs", where)
         if probs.ndim == 0 or probs.shape[-1] != self.card:
             hint = ""
             if probs.ndim == 2 and probs.shape[0] == self.card:

@@ -8,6 +8,7 @@ network to its parents' variables (which parents are discrete, their cardinaliti
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -96,8 +97,8 @@ def float64_array(value, name: str, where: str) -> torch.Tensor:
         else:
             t = torch.as_tensor(np.asarray(value, dtype=np.float64))
     except (ValueError, TypeError) as e:
-        raise TypeError(f"{where}: `{name}` must be a number or an array of numbers, got {value!r} "
-                        f"({e})") from None
+        raise TypeError(f"{where}: `{name}` must be a number or an array of numbers, got "
+                        f"{reprlib.repr(value)} ({e})") from None
     if not torch.isfinite(t).all():
         bad = tuple(int(i) for i in (~torch.isfinite(t)).nonzero()[0]) if t.ndim else ()
         raise ValueError(f"{where}: `{name}` contains NaN or infinite values (first at index {bad}); "
