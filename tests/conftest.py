@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import matplotlib
 
@@ -62,6 +63,29 @@ def torchrun():
             res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
             if res.returncode == 0 or _TEARDOWN_ABORT not in res.stderr:
                 break
+        assert res.returncode == 0, res.stderr[-3000:]
+        return res
+
+    return run
+
+
+ROOT = Path(__file__).parents[1]
+
+
+@pytest.fixture
+def run_bench():
+    """Run ``bench/<name> args...`` in a child process and assert it exits 0; returns the result.
+
+    The child gets the repository on its path, matplotlib's Agg backend and, unless ``one_thread=False``,
+    one OpenMP thread (a bench that measures threads itself keeps torch's default)."""
+
+    def run(name, *args, one_thread=True, timeout=600):
+        env = {**os.environ, "MPLBACKEND": "Agg",
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        if one_thread:
+            env["OMP_NUM_THREADS"] = "1"
+        res = subprocess.run([sys.executable, str(ROOT / "bench" / name), *map(str, args)],
+                             capture_output=True, text=True, timeout=timeout, env=env)
         assert res.returncode == 0, res.stderr[-3000:]
         return res
 

@@ -1,20 +1,11 @@
 """bench/bayesnet_learning.py --quick runs and prints its tables; its correctness columns hold (maximum
 likelihood equal to pgmpy's to 1e-12; EM closer to the truth than the complete-rows fit)."""
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
-
-SCRIPT = Path(__file__).parents[2] / "bench" / "bayesnet_learning.py"
 
 
-def test_learning_bench_quick_runs():
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(SCRIPT.parents[1])}
-    res = subprocess.run([sys.executable, str(SCRIPT), "--quick"], capture_output=True, text=True,
-                         timeout=600, env=env)
-    assert res.returncode == 0, res.stderr[-3000:]
+def test_learning_bench_quick_runs(run_bench):
+    res = run_bench("bayesnet_learning.py", "--quick")
     out = res.stdout
     diffs = re.findall(r"^\| (?:category|object) columns of state names \|.*\| ([0-9.e+-]+) \|$", out, re.M)
     assert len(diffs) == 2 and max(map(float, diffs)) <= 1e-12

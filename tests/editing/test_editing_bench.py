@@ -1,18 +1,8 @@
 """bench/editing.py --quick: tiny models of the three families, every task, the baselines, table, figure."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-SCRIPT = Path(__file__).parents[2] / "bench" / "editing.py"
-
-
-def test_bench_quick_runs(tmp_path):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-    res = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--images", "3", "--runs", str(tmp_path)],
-                         capture_output=True, text=True, timeout=600, env=env)
-    assert res.returncode == 0, res.stderr[-3000:]
+def test_bench_quick_runs(tmp_path, run_bench):
+    res = run_bench("editing.py", "--quick", "--images", "3", "--runs", tmp_path)
     table = (tmp_path / "table.md").read_text()
     assert table.strip() in res.stdout
     rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:]
