@@ -66,21 +66,16 @@ def baseline_complete(name: str, y: torch.Tensor, operator: Operator, train: tor
         check_observation(operator, y, train.shape[1:])
         train = train.to(y.dtype)
     if name == "mean":
-        x = _consistent(train.mean(0, keepdim=True).expand(len(y), -1, -1, -1), y, operator)[None]
+        x = operator.project(train.mean(0, keepdim=True).expand(len(y), -1, -1, -1), y)[None]
     elif name == "nearest":
         idx = _nearest(y, operator, train, num_samples, chunk)  # (S, B)
-        x = torch.stack([_consistent(train[i], y, operator) for i in idx])
+        x = torch.stack([operator.project(train[i], y) for i in idx])
     elif name == "bicubic":
         x = F.interpolate(y, scale_factor=operator.factor, mode="bicubic", align_corners=False)[None]
     else:
         x = y.expand(-1, 3, -1, -1)[None]
     x = x.clamp(0, 1)  # (S or 1, B, C, H, W)
     return x.expand(num_samples, *x.shape[1:]).contiguous() if len(x) == 1 else x
-
-
-def _consistent(x: torch.Tensor, y: torch.Tensor, operator: Operator) -> torch.Tensor:
-    """x + A^+(y - A x): the point of {A x = y} closest to x; (B, C, H, W)."""
-    return x + operator.pinv(y - operator.apply(x))
 
 
 def _nearest(y: torch.Tensor, operator: Operator, train: torch.Tensor, k: int, chunk: int) -> torch.Tensor:

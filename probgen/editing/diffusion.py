@@ -127,7 +127,7 @@ def ddnm(chain: _Chain) -> torch.Tensor:
     for t, t_prev in chain.pairs:
         ab_t, ab_prev = chain.ddpm._alpha_bars(t, t_prev)
         x0 = predicted_x0(x, chain.eps(x, t), ab_t, chain.clip)
-        x0 = x0 + op.pinv(chain.y - op.apply(x0))  # range space from y, null space from the model
+        x0 = op.project(x0, chain.y)  # range space from y, null space from the model
         if t_prev < 0:
             return x0
         mean, var = ddpm_mean_var(x, _eps_for(x, x0, ab_t), ab_t, ab_prev, clip=False)

@@ -19,7 +19,7 @@ from probgen.checkpoint import load_checkpoint
 from probgen.data import dataset_info, load_dataset
 from probgen.errors import ProbgenError
 
-__all__ = ["CHECKPOINTS", "LoadedRun", "image_shape", "load_run", "test_images"]
+__all__ = ["CHECKPOINTS", "LoadedRun", "load_run", "test_images"]
 
 CHECKPOINTS = ("model.pt", "checkpoints/last.pt")  # tried in this order
 _FAMILIES = {"probgen.vae.VAE": "vae", "probgen.gan.GAN": "gan", "probgen.diffusion.DDPM": "ddpm"}
@@ -84,12 +84,6 @@ def _run_data(run: Path) -> str | None:
     return data if isinstance(data, str) else None
 
 
-def image_shape(model: torch.nn.Module) -> tuple[int, int, int]:
-    """The (C, H, W) of a VAE's, GAN's or DDPM's images."""
-    shape = getattr(model, "x_shape", None) or getattr(model, "image_shape", None)
-    return tuple(int(s) for s in shape)
-
-
 def test_images(data: str, n: int, seed: int, shape: tuple[int, int, int] | None = None,
                 name: str = "data") -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` seeded random test images of data set ``data`` (never the first n: mnist-5k is sorted by
@@ -118,6 +112,7 @@ def run_edit(model: str | os.PathLike, task: str, out: str | os.PathLike, *, n: 
     from probgen.device import get_device
     from probgen.editing import task_operator
     from probgen.editing.grid import save_edit_grid
+    from probgen.editing.posterior import image_shape
 
     run = load_run(model, "--model")
     shape = image_shape(run.model)

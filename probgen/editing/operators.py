@@ -83,12 +83,10 @@ class Operator:
         """The (C, H, W) of the images behind observations ``y`` (from the adjoint of a zero batch)."""
         return tuple(self.adjoint(torch.zeros(y.shape[-3:], dtype=y.dtype, device=y.device)).shape)
 
-    def check(self, x: torch.Tensor, name: str = "x") -> None:
-        """Raise a ProbgenError naming ``name`` unless ``x`` is a (B, C, H, W) batch this operator acts on."""
-        if not isinstance(x, torch.Tensor) or x.ndim != 4:
-            got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ProbgenError(f"`{name}` must be images (B, C, H, W), got {got}")
-        self.shape_out(x.shape[1:])
+    def project(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """x + A^+(y - A x): the point of {A x = y} closest to ``x`` (the range space from ``y``, the null
+        space from ``x``); (..., C, H, W)."""
+        return x + self.pinv(y - self.apply(x))
 
     def __matmul__(self, other: Operator) -> Compose:
         if not isinstance(other, Operator):

@@ -46,11 +46,14 @@ def family(model) -> str:
                             f"{type(model).__name__}; load one with VAE.load, GAN.load or DDPM.load")
 
 
-def _image_shape(model, fam: str) -> tuple[int, int, int]:
-    if fam == "gan":
-        from probgen.editing.gan import image_shape
-        return image_shape(model)
-    return tuple(model.x_shape)
+def image_shape(model, fam: str | None = None) -> tuple[int, int, int]:
+    """The (C, H, W) of the images a VAE, GAN (or GAN generator) or DDPM makes; ``fam``: its
+    ``family`` when known."""
+    if (fam or family(model)) == "gan":
+        from probgen.editing import gan
+
+        return gan.image_shape(model)
+    return tuple(int(s) for s in model.x_shape)
 
 
 def _method(fam: str, method, op, sigma_y) -> str:
@@ -121,7 +124,7 @@ def complete(model, y: torch.Tensor, operator, num_samples: int = 8, method: str
         TypeError: a model of no family, or an argument of the wrong type.
     """
     fam = family(model)
-    shape = _image_shape(model, fam)
+    shape = image_shape(model, fam)
     y = check_observation(operator, y, shape)
     num_samples = check_int("num_samples", num_samples, 1)
     keep_observed, return_info = check_bool("keep_observed", keep_observed), check_bool("return_info",

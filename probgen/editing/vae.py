@@ -63,7 +63,7 @@ def observation_log_lik(vae, y: torch.Tensor, op, sigma_y: float):
 
 def fill(op, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """x with its A-part replaced by the observation: x + A^+(y - A x), clamped to [0, 1] (B, C, H, W)."""
-    return (x + op.pinv(y - op.apply(x))).clamp(0, 1)
+    return op.project(x, y).clamp(0, 1)
 
 
 def problem(vae, y, op, sigma_y: float, y1h) -> latent.LatentProblem:
@@ -91,11 +91,14 @@ def importance(vae, y, op, sigma_y: float, y1h, num_samples: int, *, proposals: 
     loc, scale = vae.encoder(x, y1h)  # the first proposal: the encoder on the filled-in observation
     per_chunk = max(1, chunk_size // len(y))
     for r in range(rounds):
-        keep = []
-        estimators._weighted_mean(vae, x, y1h, loc, scale, proposals, per_chunk, None, log_lik=log_lik,
-                                  keep=keep)
-        lw = torch.cat([k[0] for k in keep])  # (K, B) float64
-        z = torch.cat([k[1] for k in keep])  # (K, B, z_dim)
+        lws, zs = [], []
+        for k0 in range(0, proposals, per_chunk):
+            lw, _, z = estimators._log_weights(vae, x, y1h, loc, scale, min(per_chunk, proposals - k0),
+                                               defensive=True, log_lik=log_lik)
+            lws.append(lw.double())
+            zs.append(z)
+        lw = torch.cat(lws)  # (K, B) float64
+        z = torch.cat(zs)  # (K, B, z_dim)
         w = torch.softmax(lw, 0).to(z.dtype)[..., None]  # (K, B, 1)
         if r < rounds - 1:
             loc, scale = _adapt(z, w, scale)

@@ -60,21 +60,14 @@ def iwae(vae, x: torch.Tensor, y1h: torch.Tensor | None, k: int, chunk_size: int
     return result.float()
 
 
-def _weighted_mean(vae, x, y1h, loc, scale, k: int, per_chunk: int, mask, log_lik=None, keep=None):
-    """Self-normalised importance-sampling mean of E[mean image | x_obs]: (B, C, H, W).
-
-    ``log_lik``: see :func:`_log_weights`. ``keep`` (a list): receives each chunk's (log weights (c, B),
-    z (c, B, z_dim)), for resampling posterior draws.
-    """
+def _weighted_mean(vae, x, y1h, loc, scale, k: int, per_chunk: int, mask):
+    """Self-normalised importance-sampling mean of E[mean image | x_obs]: (B, C, H, W)."""
     m = torch.full((len(x),), -math.inf, dtype=torch.float64, device=x.device)  # running max (B,)
     s = torch.zeros_like(m)  # running sum of weights (B,)
     acc = torch.zeros(x.shape, dtype=torch.float64, device=x.device)  # running weighted images
     for k0 in range(0, k, per_chunk):
-        lw, out, z = _log_weights(vae, x, y1h, loc, scale, min(per_chunk, k - k0), mask, defensive=True,
-                                  log_lik=log_lik)
+        lw, out, _ = _log_weights(vae, x, y1h, loc, scale, min(per_chunk, k - k0), mask, defensive=True)
         lw = lw.double()  # (c, B)
-        if keep is not None:
-            keep.append((lw, z))
         m_new = torch.maximum(m, lw.max(0).values)
         w = torch.exp(lw - m_new)  # (c, B)
         shrink = torch.exp(m - m_new)  # (B,)
