@@ -9,7 +9,6 @@ package take a ``HybridNetwork``; a ``BayesNet`` can build one from its graph's 
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Mapping
 
 import networkx as nx
@@ -17,12 +16,10 @@ import torch
 
 from probgen.bayesnet import TabularCPD
 from probgen.bayesnet.model.gaussian_cpd import GaussianCPD
-from probgen.bayesnet.model.neural_cpd import NeuralCPD
-from probgen.bayesnet.model.softmax_cpd import SoftmaxCPD
+from probgen.bayesnet.model.graph import topological_order
+from probgen.bayesnet.model.hybrid_network import CPD_TYPES
+from probgen.bayesnet.model.network import RESERVED_NAMES
 from probgen.bayesnet.model.variables import DISCRETE, Variable
-
-CPD_TYPES = (TabularCPD, GaussianCPD, SoftmaxCPD, NeuralCPD)
-RESERVED_NAMES = ("rows",)  # the Pyro plate over rows is a site of that name
 
 
 def variable_of(cpd) -> Variable:
@@ -66,22 +63,7 @@ def check_hybrid_graph(cpds: Mapping) -> list[str]:
 
 
 def _topological(cpds: Mapping) -> list[str]:
-    position = {n: i for i, n in enumerate(cpds)}
-    children: dict[str, list[str]] = {n: [] for n in cpds}
-    indeg = {n: len(c.parents) for n, c in cpds.items()}
-    for n, c in cpds.items():
-        for p in c.parents:
-            children[p].append(n)
-    ready = [(position[n], n) for n in cpds if indeg[n] == 0]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        _, n = heapq.heappop(ready)
-        order.append(n)
-        for c in children[n]:
-            indeg[c] -= 1
-            if indeg[c] == 0:
-                heapq.heappush(ready, (position[c], c))
+    order = topological_order(list(cpds), lambda n: cpds[n].parents)
     if len(order) != len(cpds):
         g = nx.DiGraph([(p, n) for n, c in cpds.items() for p in c.parents])
         cycle = [u for u, _ in nx.find_cycle(g)]

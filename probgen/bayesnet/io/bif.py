@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import gc
 import gzip
-import heapq
 import itertools
 import math
 import os
@@ -34,6 +33,7 @@ import networkx as nx
 import numpy as np
 
 from probgen.bayesnet.io.bif_parser import BIFError, Parser
+from probgen.bayesnet.model.graph import topological_order
 from probgen.bayesnet.model.limits import MAX_TABLE_SIZE, check_max_table_size
 from probgen.checks import check_output_file
 
@@ -166,28 +166,10 @@ def _read(text: str, name: str, normalize: bool, max_table_size: float):
 
 
 def _topological_order(doc) -> list[str]:
-    """The variables in topological order, declaration order breaking ties: the order ``BayesNet`` gives
-    a graph (networkx's ``lexicographical_topological_sort`` keyed by position), by the same algorithm
-    (Kahn's, with a heap of declaration positions) on integer positions, 4x as fast (0.02 against 0.08 s
-    for 20,000 variables). A cycle is a located error."""
+    """The variables in the order ``BayesNet`` gives a graph (``model.graph.topological_order``,
+    declaration order breaking ties); a cycle is a located error."""
     names = list(doc.variables)
-    position = {n: i for i, n in enumerate(names)}
-    children: list[list[int]] = [[] for _ in names]
-    waiting = [0] * len(names)
-    for i, n in enumerate(names):
-        parents = doc.blocks[n].parents
-        waiting[i] = len(parents)
-        for p in parents:
-            children[position[p]].append(i)
-    heap = [i for i, k in enumerate(waiting) if k == 0]  # increasing: already a heap
-    order = []
-    while heap:
-        i = heapq.heappop(heap)
-        order.append(names[i])
-        for c in children[i]:
-            waiting[c] -= 1
-            if waiting[c] == 0:
-                heapq.heappush(heap, c)
+    order = topological_order(names, lambda n: doc.blocks[n].parents)
     if len(order) < len(names):
         g = nx.DiGraph()
         g.add_nodes_from(names)

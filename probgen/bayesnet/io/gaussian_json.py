@@ -26,7 +26,7 @@ import networkx as nx
 
 from probgen.bayesnet.model.gaussian_cpd import GaussianCPD
 
-__all__ = ["json_cpds", "json_dict", "list_gaussian_networks", "load_gaussian_network", "read_json",
+__all__ = ["json_cpds", "json_dict", "list_gaussian_networks", "read_json",
            "write_json"]
 
 DATA = Path(__file__).parent / "data"
@@ -165,11 +165,3 @@ def write_json(net, path=None, indent: int | None = 2) -> str:
 def list_gaussian_networks() -> list[str]:
     """Names accepted by ``load_gaussian_network`` (sorted)."""
     return sorted(p.stem for p in DATA.glob("*.json"))
-
-
-def load_gaussian_network(name: str):
-    """One of the shipped Gaussian networks (``"ecoli70"``, ``"magic-niab"``, ``"magic-irri"``,
-    ``"arth150"``) as a ``BayesNet``."""
-    if not isinstance(name, str) or not (DATA / f"{name}.json").is_file():
-        raise ValueError(f"unknown Gaussian network {name!r}; available: {list_gaussian_networks()}")
-    return read_json(DATA / f"{name}.json", name=name)

@@ -6,6 +6,9 @@ calls :func:`validate_graph` before anything else.
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Callable, Sequence
+
 import networkx as nx
 
 from probgen.bayesnet.model.cpd import TabularCPD
@@ -75,6 +78,31 @@ def _check_parents(graph: nx.DiGraph, n: str) -> None:
         parts.append(f"CPD parents {extra} have no edge to {n!r} in the graph")
     raise ValueError(f"node {n!r}: CPD parents {cpd.parents} disagree with the graph's in-edges from "
                      f"{in_edges}: {'; '.join(parts)}. Make the CPD's `parents` match the edges")
+
+
+def topological_order(names: Sequence[str], parents_of: Callable[[str], Sequence[str]]) -> list[str]:
+    """``names`` in topological order, their order breaking ties (Kahn's algorithm with a heap of
+    positions: networkx's ``lexicographical_topological_sort`` keyed by position, 4x as fast on 20,000
+    nodes). Every parent must be one of ``names``. With a cycle the result is shorter than ``names`` (the
+    nodes on or below the cycle are left out): the caller names the cycle."""
+    position = {n: i for i, n in enumerate(names)}
+    children: list[list[int]] = [[] for _ in names]
+    waiting = [0] * len(names)
+    for i, n in enumerate(names):
+        parents = parents_of(n)
+        waiting[i] = len(parents)
+        for p in parents:
+            children[position[p]].append(i)
+    heap = [i for i, k in enumerate(waiting) if k == 0]  # increasing: already a heap
+    order = []
+    while heap:
+        i = heapq.heappop(heap)
+        order.append(names[i])
+        for c in children[i]:
+            waiting[c] -= 1
+            if waiting[c] == 0:
+                heapq.heappush(heap, c)
+    return order
 
 
 def markov_blanket(graph: nx.DiGraph, n) -> set:

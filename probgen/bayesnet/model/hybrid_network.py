@@ -252,10 +252,6 @@ class HybridBayesNet(BayesNet):
         return BayesNet(g)
 
     # ------------------------------------------------------------------------------------------- misc
-    def equals(self, other) -> bool:
-        return (isinstance(other, HybridBayesNet) and self.nodes == other.nodes
-                and all(self._cpds[n] == other._cpds[n] for n in self.nodes))
-
     def __repr__(self) -> str:
         name = self.graph.graph.get("name")
         head = f"BayesNet({name!r}, " if name else "BayesNet("

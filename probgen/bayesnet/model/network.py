@@ -17,19 +17,22 @@ import torch
 
 from probgen.bayesnet.model.cpd import TabularCPD
 from probgen.bayesnet.model.encoding import StateEncoder, short_list, unknown_node
-from probgen.bayesnet.model.graph import markov_blanket, validate_graph
+from probgen.bayesnet.model.graph import markov_blanket, topological_order, validate_graph
 
 RESERVED_NAMES = ("rows",)  # the Pyro plate over data rows is a sample site of that name
 
 
 def _has_other_cpds(graph) -> bool:
-    """Whether some node of ``graph`` carries a Gaussian, softmax or neural conditional."""
+    """Whether some node of ``graph`` carries a Gaussian, softmax or neural conditional (their module, and
+    Pyro with it, is imported only when some node carries something other than a ``TabularCPD``)."""
     if not isinstance(graph, nx.DiGraph):
+        return False
+    others = [c for _, c in graph.nodes(data="cpd") if c is not None and not isinstance(c, TabularCPD)]
+    if not others:
         return False
     from probgen.bayesnet.model.hybrid_network import CPD_TYPES
 
-    return any(isinstance(d.get("cpd"), CPD_TYPES) and not isinstance(d.get("cpd"), TabularCPD)
-               for _, d in graph.nodes(data=True))
+    return any(isinstance(c, CPD_TYPES) for c in others)
 
 
 class BayesNet:
@@ -68,8 +71,7 @@ class BayesNet:
 
     def __init__(self, graph: nx.DiGraph) -> None:
         self.graph = validate_graph(graph, RESERVED_NAMES)
-        position = {n: i for i, n in enumerate(self.graph.nodes)}
-        order = nx.lexicographical_topological_sort(self.graph, key=position.__getitem__)
+        order = topological_order(list(self.graph.nodes), lambda n: list(self.graph.predecessors(n)))
         cards = {n: self.graph.nodes[n]["cpd"].card for n in order}
         for n in cards:  # the parents' cardinalities are known now: give every table its full shape
             cpd = self.graph.nodes[n]["cpd"]
