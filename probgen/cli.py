@@ -22,7 +22,7 @@ from pathlib import Path
 
 from probgen._version import __version__
 from probgen.errors import TrainingDiverged, TrainingInterrupted
-from probgen.families import DEMO_SECTIONS, FAMILIES, available_families, family_cli
+from probgen.families import available_families, demo_sections, family_cli
 
 # The global options' values when they are not given anywhere; device None: the command's own default.
 GLOBAL_DEFAULTS = {"quiet": False, "debug": False, "device": None}
@@ -106,7 +106,7 @@ def build_parser(families: list[str] | tuple[str, ...] | None = None) -> argpars
     demo.add_argument("--out", default="runs/demo", help="report folder")
     demo.add_argument("--quick", action="store_true",
                       help="tiny settings (under a minute: checks the plumbing, the models are untrained)")
-    demo.add_argument("--only", choices=[s for s in DEMO_SECTIONS if s not in FAMILIES or s in families],
+    demo.add_argument("--only", choices=demo_sections(families),
                       nargs="+", help="run only these sections (default: all)")
     demo.add_argument("--seed", type=int, default=0, help="random seed")
     demo.set_defaults(func=_demo)

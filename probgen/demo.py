@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from probgen import seed as seed_all
-from probgen.families import DEMO_SECTIONS, available_families, family_cli
+from probgen.families import DEMO_SECTIONS, available_families, demo_sections, family_cli
 from probgen.progress import is_quiet
 from probgen.report import write_html
 from probgen.runs import RunDir
@@ -63,8 +63,8 @@ assert SECTION_NAMES == DEMO_SECTIONS, "probgen.families.DEMO_SECTIONS lists the
 
 def sections(only=None) -> list[Section]:
     """The sections to run: all (families without a CLI module left out), or those named in ``only``."""
-    families = set(available_families())
-    chosen = [s for s in SECTIONS if s.run.__qualname__.startswith("_extra") or s.name in families]
+    runnable = set(demo_sections(available_families()))
+    chosen = [s for s in SECTIONS if s.name in runnable]
     if only:
         unknown = sorted(set(only) - set(SECTION_NAMES))
         if unknown:

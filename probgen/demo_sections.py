@@ -146,12 +146,8 @@ def _fids(panels: dict, quick: bool) -> dict[str, str]:
 
 def compare_section(run: RunDir, quick: bool) -> str:
     """``probgen compare --quick`` into ``run/compare``: its table, figures and written reading."""
-    try:
-        from probgen.compare import CompareConfig
-        from probgen.compare import run as run_compare
-    except ImportError as e:  # a build without probgen compare
-        return ("## VAE vs GAN comparison\n\n"
-                f"Not run: this build of probgen has no `probgen compare` ({e}).\n")
+    from probgen.compare import CompareConfig
+    from probgen.compare import run as run_compare
     from probgen.progress import is_quiet
 
     config = CompareConfig(data="mnist-5k", quick=True, out=run.path / "compare", seed=0,

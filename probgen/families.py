@@ -34,6 +34,12 @@ def family_cli(name: str) -> ModuleType | None:
         raise
 
 
+def demo_sections(families) -> list[str]:
+    """The demo sections that can run when ``families`` (names in ``FAMILIES``) have their CLI module: the
+    sections of no one family, and those families'."""
+    return [s for s in DEMO_SECTIONS if s not in FAMILIES or s in families]
+
+
 def available_families() -> list[str]:
     """The names in ``FAMILIES`` whose CLI module exists, in order."""
     return [name for name in FAMILIES if family_cli(name) is not None]

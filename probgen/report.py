@@ -33,12 +33,13 @@ _IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
 
 
-def data_uri(path: Path) -> str:
-    """``data:<mime>;base64,...`` of an image file."""
+def data_uri(path: Path, data: bytes | None = None) -> str:
+    """``data:<mime>;base64,...`` of an image file (``data``: its bytes, if already read)."""
     mime = _MIME.get(path.suffix.lower())
     if mime is None:
         raise ValueError(f"cannot embed {str(path)!r}: not an image ({sorted(_MIME)})")
-    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+    data = path.read_bytes() if data is None else data
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def _inline(text: str, base: Path) -> str:
@@ -47,15 +48,16 @@ def _inline(text: str, base: Path) -> str:
     for m in _IMAGE.finditer(text):
         parts.append(_spans(text[last:m.start()]))
         alt, path = html.escape(m.group(1)), base / m.group(2)
-        parts.append(f'<img src="{data_uri(path)}" alt="{alt}" title="{alt}"{_size(path)}>')
+        data = path.read_bytes() if path.suffix.lower() in _MIME else None  # else data_uri refuses it
+        parts.append(f'<img src="{data_uri(path, data)}" alt="{alt}" title="{alt}"{_size(path, data)}>')
         last = m.end()
     parts.append(_spans(text[last:]))
     return "".join(parts)
 
 
-def _size(path: Path, min_width: int = 360) -> str:
+def _size(path: Path, data: bytes, min_width: int = 360) -> str:
     """A width attribute that scales a small PNG (an image grid of 8x8 digits) up to be readable."""
-    head = path.read_bytes()[:24]
+    head = data[:24]
     if path.suffix.lower() != ".png" or head[12:16] != b"IHDR":
         return ""
     width = int.from_bytes(head[16:20], "big")
