@@ -178,9 +178,7 @@ class DDPMTrainer(StepLoop):
     def progress_stats(self) -> dict[str, float]:
         """The mean denoising loss since the last logged row (just after a row: that row's)."""
         loss_sum, n = self._sums
-        if n:
-            self._last_loss = loss_sum / n
-        last = getattr(self, "_last_loss", None)
+        last = loss_sum / n if n else getattr(self, "_last_loss", None)  # _last_loss: set by after_step
         return {} if last is None else {"loss": last}
 
     def after_step(self, total: int) -> None:
